@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+//
+// mpos: a host and terminal kit for mobile POS, after patent CN101404574A.
+// Libraries hold the logic; the two executables are thin command-line shells.
+
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "mpos",
+    platforms: [.macOS(.v14), .iOS(.v17)],
+    products: [
+        .library(name: "MPOSCrypto", targets: ["MPOSCrypto"]),
+        .executable(name: "mpos-host", targets: ["mpos-host"]),
+        .executable(name: "mpos-terminal", targets: ["mpos-terminal"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.5.0"..<"4.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure payment cryptography: typed keys, check values, PIN blocks, TR-31 key blocks,
+        // SP 800-108 KDF, AES-GCM, key components. No I/O, no logging.
+        .target(
+            name: "MPOSCrypto",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // What every mpos program shares and that is not cryptography (version, for now).
+        .target(name: "MPOSCore", swiftSettings: strictSwift),
+        .executableTarget(
+            name: "mpos-host",
+            dependencies: [
+                "MPOSCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "mpos-terminal",
+            dependencies: [
+                "MPOSCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MPOSCryptoTests",
+            dependencies: ["MPOSCrypto"],
+            resources: [.copy("Vectors")],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

@@ -1,0 +1,54 @@
+/// A card number (PAN): 12 to 19 decimal digits.
+///
+/// It prints masked — first 6 and last 4 digits at most, e.g. `436712*********4123` — so
+/// logging one by accident does not leak it. The Luhn check digit is reported, not enforced:
+/// which cards to accept is the host's decision, not the PIN block's.
+public struct PrimaryAccountNumber: Sendable, Hashable {
+    /// Digit values 0...9.
+    let digits: [UInt8]
+
+    public static let permittedLengths = 12...19
+
+    public init(_ text: String) throws(MPOSCryptoError) {
+        guard let digits = DecimalDigits.parse(text, maximumCount: Self.permittedLengths.upperBound),
+              Self.permittedLengths.contains(digits.count)
+        else { throw Self.invalid }
+        self.digits = digits
+    }
+
+    public var length: Int { digits.count }
+
+    /// First 6 and last 4 digits, the rest as `*`.
+    public var masked: String {
+        let shown = digits.enumerated().map { index, digit in
+            index < 6 || index >= digits.count - 4 ? Character(String(digit)) : "*"
+        }
+        return String(shown)
+    }
+
+    /// Whether the last digit is the Luhn (ISO/IEC 7812-1) check digit of the others.
+    public var hasValidLuhnCheckDigit: Bool {
+        var sum = 0
+        for (offset, digit) in digits.reversed().enumerated() {
+            var d = Int(digit)
+            if offset % 2 == 1 {
+                d *= 2
+                if d > 9 { d -= 9 }
+            }
+            sum += d
+        }
+        return sum % 10 == 0
+    }
+
+    /// The full number, for the few places that must have it (encrypting it for storage or
+    /// transport, a cross-check). Never log it.
+    public var unsafeDigitString: String { DecimalDigits.text(digits) }
+
+    private static let invalid = MPOSCryptoError(.invalidPAN, "a card number is 12 to 19 decimal digits")
+}
+
+extension PrimaryAccountNumber: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { masked }
+    public var debugDescription: String { "PAN(\(masked))" }
+    public var customMirror: Mirror { Mirror(self, children: ["masked": masked], displayStyle: .struct) }
+}

@@ -84,6 +84,12 @@ struct KeyTests {
         #expect(throws: MPOSCryptoError(.modeOfUseNotPermitted, "")) { try encryptOnly.restricted(to: .decryptOnly) }
     }
 
+    @Test("secure random bytes: exact lengths, and no two draws alike", arguments: [0, 1, 7, 8, 9, 14, 30])
+    func secureRandom(count: Int) {
+        #expect(secureRandomBytes(count).count == count)
+        if count >= 8 { #expect(secureRandomBytes(count) != secureRandomBytes(count)) }
+    }
+
     @Test("usage codes follow TR-31")
     func usageCodes() {
         #expect(KeyBlockProtection.code.rawValue == "K1")

@@ -51,8 +51,7 @@ public enum TR31 {
         let keyBytes = key.material.withUnsafeBytes { Array($0) }
         let maskedLength = maskKeyLength ? AESKeySize.bits256.byteCount : keyBytes.count
         let paddingCount = 16 - (2 + maskedLength) % 16 + (maskedLength - keyBytes.count)
-        var random = SystemRandomNumberGenerator()
-        let padding = (0..<paddingCount).map { _ in UInt8.random(in: .min ... .max, using: &random) }
+        let padding = secureRandomBytes(paddingCount)
         let fields = HeaderFields(
             usage: Usage.code, algorithm: KeyBlockHeader.aesAlgorithm, mode: key.modeOfUse,
             version: versionBytes, exportability: exportability, optionalBlocks: optionalBlocks)

@@ -52,10 +52,9 @@ public enum KeyComponents {
             throw MPOSCryptoError(.invalidComponents, "a key is split into 2 or 3 components")
         }
         var last = key.material.withUnsafeBytes { Array($0) }
-        var random = SystemRandomNumberGenerator()
         var components: [KeyComponent] = []
         for _ in 1..<count {
-            let share = (0..<last.count).map { _ in UInt8.random(in: .min ... .max, using: &random) }
+            let share = secureRandomBytes(last.count)
             for i in last.indices { last[i] ^= share[i] }
             components.append(try KeyComponent(bytes: share))
         }

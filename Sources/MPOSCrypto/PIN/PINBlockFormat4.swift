@@ -33,9 +33,7 @@ extension EncipheredPINBlock: CustomStringConvertible, CustomDebugStringConverti
 ///   the control nibble, the length and every fill nibble.
 public enum PINBlockFormat4 {
     public static func encipher(_ pin: PIN, pan: PrimaryAccountNumber, using key: AESKey<PINEncryption>) throws(MPOSCryptoError) -> EncipheredPINBlock {
-        var random = SystemRandomNumberGenerator()
-        let fill = (0..<8).map { _ in UInt8.random(in: .min ... .max, using: &random) }
-        return try encipher(pin, pan: pan, using: key, randomFill: fill)
+        try encipher(pin, pan: pan, using: key, randomFill: secureRandomBytes(8))
     }
 
     /// Deciphers and checks the block. Any failure — wrong key, wrong PAN, a changed bit — is

@@ -1,0 +1,31 @@
+// swift-tools-version: 6.1
+//
+// Benchmarks for mpos, kept out of the main package so that `swift test` never builds the
+// harness. Run from this folder: `swift package benchmark` (see BENCHMARKS.md).
+
+import Foundation
+import PackageDescription
+
+// A path dependency's identity is its folder's name, which differs between clones.
+let mposIdentity = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+let package = Package(
+    name: "mpos-benchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/package-benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "CryptoPrimitives",
+            dependencies: [
+                .product(name: "MPOSCrypto", package: mposIdentity),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/CryptoPrimitives",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        )
+    ]
+)

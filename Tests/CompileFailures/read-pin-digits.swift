@@ -1,5 +1,5 @@
-// expect: 'digits' is inaccessible due to 'internal' protection level
+// expect: 'unsafeDigitString' is inaccessible due to 'package' protection level
 import MPOSCrypto
 
 let pin = try PIN("1234")
-print(pin.digits)
+print(pin.unsafeDigitString)

@@ -32,6 +32,9 @@ struct CMACTests {
         changed[0] ^= 1
         #expect(try !CMAC.isValid(tag, for: changed, using: key))
         #expect(try !CMAC.isValid(tag.prefix(8), for: message, using: key))
+        try CMAC.verify(tag, for: message, using: key)
+        #expect(throws: MPOSCryptoError(.macVerificationFailed, "")) { try CMAC.verify(tag.prefix(8), for: message, using: key) }
+        #expect(throws: MPOSCryptoError(.macVerificationFailed, "")) { try CMAC.verify(tag, for: changed, using: key) }
         #expect(try !CMAC.isValid(tag, for: message, using: AESKey<MessageAuthentication>(generating: .bits256)))
     }
 

@@ -30,17 +30,29 @@ struct KDFTests {
         #expect(prfs == ["CMAC_AES128", "CMAC_AES192", "CMAC_AES256"])
     }
 
-    @Test("the mpos profile: [i]32 ‖ label ‖ 00 ‖ context ‖ [L]32")
+    @Test("the mpos profile: [i]32 ‖ usage code ‖ / ‖ label ‖ 00 ‖ context ‖ [L]32")
     func profileLayout() throws {
         let baseBytes = hex("000102030405060708090A0B0C0D0E0F")
         let base = try AESKey<BaseDerivation>(unsafeRawBytes: baseBytes)
         let derived = try CounterModeKDF.deriveKey(PINEncryption.self, size: .bits256, from: base, label: Array("LABEL".utf8), context: [1, 2, 3])
-        let fixed = Array("LABEL".utf8) + [0x00, 1, 2, 3, 0x00, 0x00, 0x01, 0x00]
+        let fixed = Array("P0/LABEL".utf8) + [0x00, 1, 2, 3, 0x00, 0x00, 0x01, 0x00]
         let expected = try CounterModeKDF.derive(key: SymmetricKey(data: baseBytes), fixedInput: fixed, outputBits: 256, counterBytes: 4)
         #expect(derived == (try AESKey<PINEncryption>(unsafeRawBytes: expected)))
         // K(1) by hand: one CMAC over the counter and the fixed input.
         let first = try cmac(key: SymmetricKey(data: baseBytes), message: [0, 0, 0, 1] + fixed)
         #expect(Array(expected.prefix(16)) == first)
+    }
+
+    @Test("the same label and context give unrelated keys to different usages")
+    func usageSeparation() throws {
+        let base = try AESKey<BaseDerivation>(generating: .bits128)
+        let label = Array("MPOS TMK".utf8), context = Array("00000001".utf8) + [0, 0, 0, 0, 1]
+        let asPIN = try CounterModeKDF.deriveKey(PINEncryption.self, size: .bits128, from: base, label: label, context: context)
+        let asMAC = try CounterModeKDF.deriveKey(MessageAuthentication.self, size: .bits128, from: base, label: label, context: context)
+        let asData = try CounterModeKDF.deriveKey(DataEncryption.self, size: .bits128, from: base, label: label, context: context)
+        let tmk = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1)
+        let bytes = [asPIN.copyOfMaterial(), asMAC.copyOfMaterial(), asData.copyOfMaterial(), tmk.copyOfMaterial()]
+        #expect(Set(bytes).count == 4, "a terminal master key must not be re-derivable as a key of another usage")
     }
 
     @Test("every terminal, and every base key version, gets its own master key")

@@ -19,6 +19,27 @@ struct KeyComponentsTests {
         }
     }
 
+    @Test("custodians' check values of 3, 4 and 5 bytes are all accepted", arguments: [3, 4, 5])
+    func checkValueLengths(length: Int) throws {
+        let component = try KeyComponents.split(AESKey<KeyEncryption>(generating: .bits256), into: 2)[1]
+        let given = try component.checkValue(length: length)
+        #expect(given.bytes.count == length)
+        #expect(given.hex.hasPrefix(component.checkValue.hex))
+        let entered = try KeyComponent(hex: component.unsafeHexDigits, expectedCheckValue: given)
+        #expect(entered.checkValue == component.checkValue)
+        var wrong = given.bytes
+        wrong[length - 1] ^= 1
+        #expect(throws: MPOSCryptoError(.checkValueMismatch, "")) {
+            try KeyComponent(hex: component.unsafeHexDigits, expectedCheckValue: KeyCheckValue(hex: Hex.encode(wrong)))
+        }
+    }
+
+    @Test("a non-exportable key cannot be split")
+    func nonExportable() throws {
+        let key = try AESKey<BaseDerivation>(generating: .bits128, exportability: .nonExportable)
+        #expect(throws: MPOSCryptoError(.keyNotExportable, "")) { try KeyComponents.split(key, into: 2) }
+    }
+
     @Test("fewer than all components do not give the key")
     func allAreNeeded() throws {
         let key = try AESKey<KeyEncryption>(generating: .bits128)
@@ -52,6 +73,7 @@ struct KeyComponentsTests {
         #expect(throws: MPOSCryptoError(.invalidComponents, "")) { try KeyComponents.combine([a, a], as: KeyEncryption.self) }
         #expect(throws: MPOSCryptoError(.invalidComponents, "")) { try KeyComponents.combine([a, b, KeyComponent(hex: "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF")], as: KeyEncryption.self) }
         #expect(throws: MPOSCryptoError(.invalidComponents, "")) { try KeyComponent(hex: "0123") }
+        #expect(throws: MPOSCryptoError(.invalidComponents, "")) { try KeyComponent(hex: String(repeating: "0", count: 32)) }
         #expect(throws: MPOSCryptoError(.invalidComponents, "")) { try KeyComponent(hex: "0123456789ABCDEF0123456789ABCDEG") }
         #expect(throws: MPOSCryptoError(.invalidComponents, "")) { try KeyComponents.split(AESKey<KeyEncryption>(generating: .bits128), into: 4) }
     }
@@ -61,6 +83,7 @@ struct KeyComponentsTests {
         let component = try KeyComponent(hex: "0123456789ABCDEF0123456789ABCDEF")
         for text in [component.description, dumped(component), "\(component)"] {
             #expect(!text.contains("0123456789"))
+            #expect(!text.contains("171") && !text.contains("205"), "a component byte (0xAB, 0xCD) in decimal")
         }
         #expect(component.description.contains(component.checkValue.hex))
     }

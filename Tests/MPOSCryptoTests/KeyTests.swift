@@ -43,6 +43,7 @@ struct KeyTests {
             let bytes = [UInt8](repeating: 0xA5, count: size.byteCount)
             let key = try AESKey<PINEncryption>(unsafeRawBytes: bytes)
             let renderings = [key.description, key.debugDescription, dumped(key), "\(key)", String(reflecting: key)]
+            // dump prints byte arrays in decimal, one element per line: look for both spellings.
             for text in renderings {
                 #expect(!text.uppercased().contains("A5A5"), "key material leaked: \(text.count) characters")
                 #expect(!text.contains("165"), "key byte value leaked")
@@ -88,6 +89,27 @@ struct KeyTests {
     func secureRandom(count: Int) {
         #expect(secureRandomBytes(count).count == count)
         if count >= 8 { #expect(secureRandomBytes(count) != secureRandomBytes(count)) }
+    }
+
+    /// A usage type declared outside MPOSCrypto, claiming to be a key-block protection key.
+    enum CounterfeitProtection: KeyBlockProtecting {
+        static let code = KeyUsageCode.k1
+        static let permittedModes: Set<ModeOfUse> = [.encryptAndDecrypt]
+        static let defaultMode = ModeOfUse.encryptAndDecrypt
+    }
+
+    @Test("a usage type declared elsewhere cannot key an AESKey, so cannot turn a PIN key into a KBPK")
+    func counterfeitUsage() throws {
+        #expect(throws: MPOSCryptoError(.unknownKeyUsage, "")) { try AESKey<CounterfeitProtection>(generating: .bits128) }
+        #expect(throws: MPOSCryptoError(.unknownKeyUsage, "")) { try AESKey<CounterfeitProtection>(unsafeRawBytes: Self.vectorKey) }
+        let kbpk = try AESKey<KeyBlockProtection>(generating: .bits128)
+        let pinBlock = try TR31.wrap(AESKey<PINEncryption>(generating: .bits128), under: kbpk)
+        #expect(throws: MPOSCryptoError.self) { try TR31.unwrap(pinBlock, as: CounterfeitProtection.self, under: kbpk) }
+        let k1Block = try TR31.wrap(AESKey<KeyBlockProtection>(generating: .bits128), under: kbpk)
+        #expect(throws: MPOSCryptoError(.unknownKeyUsage, "")) { try TR31.unwrap(k1Block, as: CounterfeitProtection.self, under: kbpk) }
+        #expect(throws: MPOSCryptoError(.unknownKeyUsage, "")) {
+            try CounterModeKDF.deriveKey(CounterfeitProtection.self, size: .bits128, from: AESKey<BaseDerivation>(generating: .bits128), label: [65], context: [UInt8]())
+        }
     }
 
     @Test("usage codes follow TR-31")

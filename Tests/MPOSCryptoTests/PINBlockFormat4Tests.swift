@@ -1,5 +1,5 @@
 import Testing
-@testable import MPOSCrypto
+@_spi(ClearPIN) @testable import MPOSCrypto
 
 @Suite("ISO 9564-1 PIN block format 4")
 struct PINBlockFormat4Tests {
@@ -61,7 +61,7 @@ struct PINBlockFormat4Tests {
         let pin = try PIN("123456"), pan = try PrimaryAccountNumber("4367123412341234123")
         let block = try PINBlockFormat4.encipher(pin, pan: pan, using: key)
         // Format 4 has no MAC, but a changed block deciphers to a random PIN field, which passes
-        // the control, length and fill checks with probability below 2^-40.
+        // the control, length, digit and fill checks with probability about 6 × 10⁻⁸ (2⁻²⁴).
         for bit in 0..<128 {
             var bytes = block.bytes
             bytes[bit / 8] ^= 1 << (bit % 8)
@@ -120,6 +120,8 @@ struct PINBlockFormat4Tests {
             #expect(!text.contains("123456"))
         }
         #expect(pan.description == "436712*********4123")
+        #expect(try PrimaryAccountNumber("123456789012").masked == "12******9012", "a short PAN still hides 6 digits")
+        #expect(try PrimaryAccountNumber("1234567890123456").masked == "123456******3456")
         for text in [pan.description, pan.debugDescription, dumped(pan)] {
             #expect(!text.contains("4367123412341234123"))
             #expect(!text.contains("1234123412"))
@@ -127,7 +129,9 @@ struct PINBlockFormat4Tests {
         let block = try PINBlockFormat4.encipher(pin, pan: pan, using: AESKey<PINEncryption>(generating: .bits128))
         for text in [block.description, dumped(block)] {
             #expect(!text.contains(Hex.encode(block.bytes.prefix(4))))
+            #expect(text.split(whereSeparator: \.isNewline).count <= 1, "dump shows no byte elements")
         }
+        #expect(dumped(pin).split(whereSeparator: \.isNewline).count <= 1, "dump shows no digit elements")
     }
 
     @Test("Luhn check digit")

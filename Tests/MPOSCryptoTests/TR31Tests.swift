@@ -156,7 +156,7 @@ struct TR31Tests {
         let key = try AESKey<MessageAuthentication>(generating: .bits128)
         let block = Array(try TR31.wrap(key, under: kbpk, keyVersion: "01", optionalBlocks: [KeyBlockOptionalBlock(id: "KS", data: "ABCDEF0123")]).utf8)
         for index in block.indices {
-            for replacement in [UInt8(ascii: "0"), UInt8(ascii: "A"), UInt8(ascii: "9"), UInt8(ascii: "F"), UInt8(ascii: "z"), 0x00, 0xFF] where replacement != block[index] {
+            for replacement in [UInt8(ascii: "0"), UInt8(ascii: "A"), UInt8(ascii: "9"), UInt8(ascii: "F"), UInt8(ascii: "a"), UInt8(ascii: "f"), UInt8(ascii: "z"), 0x00, 0xFF] where replacement != block[index] {
                 var changed = block
                 changed[index] = replacement
                 let text = String(decoding: changed, as: UTF8.self)
@@ -204,12 +204,86 @@ struct TR31Tests {
         }
     }
 
+    @Test("random edits of valid blocks (change, insert, delete; header, optional blocks, payload) are all refused")
+    func mutatedBlocks() throws {
+        var rng = SeededGenerator(seed: randomizedSeed)
+        let kbpk = try AESKey<KeyBlockProtection>(generating: .bits256)
+        let blocks = [
+            try TR31.wrap(AESKey<PINEncryption>(generating: .bits128), under: kbpk),
+            try TR31.wrap(AESKey<DataEncryption>(generating: .bits256), under: kbpk, keyVersion: "12", exportability: .sensitive,
+                          optionalBlocks: [KeyBlockOptionalBlock(id: "KS", data: "00604B120F9292800000"), KeyBlockOptionalBlock(id: "HM", data: String(repeating: "q", count: 270))]),
+        ]
+        let alphabet = Array("0123456789ABCDEFabcdefPBKSD ~".utf8)
+        for _ in 0..<3000 {
+            let original = Array(blocks.randomElement(using: &rng)!.utf8)
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let index = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: bytes[index] = alphabet.randomElement(using: &rng)!
+                case 1: bytes.insert(alphabet.randomElement(using: &rng)!, at: index)
+                default: bytes.remove(at: index)
+                }
+            }
+            // Keep the length field true half the time, so edits get past the first check.
+            if Bool.random(using: &rng), bytes.count >= 5, bytes.count <= 9999 {
+                bytes.replaceSubrange(1..<5, with: Array(String(format: "%04d", bytes.count).utf8))
+            }
+            guard bytes != original else { continue }
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(throws: MPOSCryptoError.self, "seed \(randomizedSeed)") {
+                if let unwrapped = try? TR31.unwrap(text, as: PINEncryption.self, under: kbpk) { _ = unwrapped; return }
+                _ = try TR31.unwrap(text, as: DataEncryption.self, under: kbpk)
+            }
+        }
+    }
+
+    @Test("a block has one spelling: lower-case hex, PB not last, and needless extended lengths are refused")
+    func canonicalText() throws {
+        let kbpk = try AESKey<KeyBlockProtection>(generating: .bits128)
+        let key = try AESKey<PINEncryption>(generating: .bits128)
+        let block = try TR31.wrap(key, under: kbpk)
+        let lowered = String(block.prefix(16)) + block.dropFirst(16).lowercased()
+        #expect(throws: MPOSCryptoError(.malformedKeyBlock, "")) { try TR31.unwrap(lowered, as: PINEncryption.self, under: kbpk) }
+
+        // Hand-built headers (the MAC would fail anyway; the structure is refused first).
+        let payloadAndMAC = String(block.dropFirst(16))
+        func withOptional(_ count: String, _ optional: String) -> String {
+            let body = "P0AB00N\(count)00" + optional + payloadAndMAC
+            return "D" + String(format: "%04d", body.utf8.count + 5) + body
+        }
+        let pbFirst = withOptional("02", "PB080000KS08ABCD")  // PB then KS: 16 characters
+        #expect(throws: MPOSCryptoError(.malformedKeyBlock, "")) { try TR31.unwrap(pbFirst, as: PINEncryption.self, under: kbpk) }
+        let needlessExtended = withOptional("01", "KS000200100123AB")  // extended form for a 16-character block
+        #expect(throws: MPOSCryptoError(.malformedKeyBlock, "")) { try TR31.unwrap(needlessExtended, as: PINEncryption.self, under: kbpk) }
+        let lowerLength = withOptional("02", "KS1a" + String(repeating: "x", count: 22) + "PB0600")  // 26 + 6 characters
+        #expect(throws: MPOSCryptoError(.malformedKeyBlock, "")) { try TR31.unwrap(lowerLength, as: PINEncryption.self, under: kbpk) }
+    }
+
+    @Test("exportability: kept from the block, never widened, and N keys are never wrapped again")
+    func exportability() throws {
+        let kbpk = try AESKey<KeyBlockProtection>(generating: .bits128)
+        let key = try AESKey<MessageAuthentication>(generating: .bits128)
+        for export in Exportability.allCases {
+            let unwrapped = try TR31.unwrap(TR31.wrap(key, under: kbpk, exportability: export), as: MessageAuthentication.self, under: kbpk)
+            #expect(unwrapped.key.exportability == export)
+            #expect(unwrapped.header.exportability == export)
+        }
+        let nonExportable = try TR31.unwrap(TR31.wrap(key, under: kbpk, exportability: .nonExportable), as: MessageAuthentication.self, under: kbpk).key
+        let otherKEK = try AESKey<KeyEncryption>(generating: .bits128)
+        #expect(throws: MPOSCryptoError(.keyNotExportable, "")) { try TR31.wrap(nonExportable, under: otherKEK, exportability: .nonExportable) }
+        #expect(throws: MPOSCryptoError(.keyNotExportable, "")) { try KeyComponents.split(nonExportable, into: 2) }
+        let sensitive = try TR31.unwrap(TR31.wrap(key, under: kbpk, exportability: .sensitive), as: MessageAuthentication.self, under: kbpk).key
+        #expect(throws: MPOSCryptoError(.keyNotExportable, "")) { try TR31.wrap(sensitive, under: otherKEK, exportability: .exportable) }
+        _ = try TR31.wrap(sensitive, under: otherKEK, exportability: .nonExportable)
+    }
+
     @Test("the KBPK's own mode and strength are enforced")
     func kbpkRules() throws {
         let kbpk = try AESKey<KeyBlockProtection>(generating: .bits128)
         let key = try AESKey<DataEncryption>(generating: .bits128)
         #expect(throws: MPOSCryptoError(.modeOfUseNotPermitted, "")) { try TR31.wrap(key, under: kbpk.restricted(to: .decryptOnly)) }
-        let block = try TR31.wrap(key, under: kbpk.restricted(to: .encryptOnly))
+        let block = try TR31.wrap(key, under: kbpk.restricted(to: .encryptOnly), exportability: .exportable)
         #expect(throws: MPOSCryptoError(.modeOfUseNotPermitted, "")) { try TR31.unwrap(block, as: DataEncryption.self, under: kbpk.restricted(to: .encryptOnly)) }
         #expect(try TR31.unwrap(block, as: DataEncryption.self, under: kbpk.restricted(to: .decryptOnly)).key == key)
         #expect(throws: MPOSCryptoError(.keyStrengthMismatch, "")) { try TR31.wrap(AESKey<DataEncryption>(generating: .bits256), under: kbpk) }
@@ -240,9 +314,11 @@ struct TR31Tests {
         let unwrapped = try TR31.unwrap(block, as: PINEncryption.self, under: kbpk)
         for text in [dumped(unwrapped), "\(unwrapped.key)", "\(unwrapped.header)"] {
             #expect(!text.contains("C3C3") && !text.contains("5A5A"))
+            #expect(!text.contains("195") && !text.contains("90\n"), "key bytes 0xC3/0x5A in decimal, as dump prints arrays")
         }
         do {
             _ = try TR31.unwrap(block, as: MessageAuthentication.self, under: kbpk)
+            Issue.record("a P0 block unwrapped as an M6 key")
         } catch {
             #expect(!error.description.contains("C3C3") && !error.description.contains(String(block.suffix(32))))
         }

@@ -2,7 +2,7 @@
 // as Benchmarks/python/bench_primitives.py so the two tables compare line by line.
 
 import Benchmark
-import MPOSCrypto
+@_spi(ClearPIN) import MPOSCrypto
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(

@@ -5,11 +5,14 @@ import Crypto
 /// mpos's profile (what ``deriveKey(_:size:from:label:context:modeOfUse:)`` does):
 ///
 ///     K(i)   = AES-CMAC(K_I, [i]₃₂ ‖ Label ‖ 0x00 ‖ Context ‖ [L]₃₂)    i = 1, 2, …
+///     Label  = TR-31 usage code of the derived key (2 ASCII bytes) ‖ "/" ‖ purpose label
 ///     output = leftmost L bits of K(1) ‖ K(2) ‖ …
 ///
 /// `[i]₃₂` and `[L]₃₂` are 32-bit big-endian integers (r = 32; L in bits), the counter comes
-/// before the fixed input. The label names the purpose and may not contain a zero byte, so the
-/// 0x00 separator is unambiguous. This is `KBKDFCMAC(rlen=4, llen=4, BeforeFixed)` in pyca
+/// before the fixed input. The derived key's usage is part of the label, so the same purpose
+/// and context never give the same bytes to keys of two usages (a terminal master key cannot
+/// be re-derived as a data key). The purpose label may not contain a zero byte, so the 0x00
+/// separator is unambiguous. This is `KBKDFCMAC(rlen=4, llen=4, BeforeFixed)` in pyca
 /// `cryptography`, which the test suite checks it against.
 public enum CounterModeKDF {
     /// The longest label accepted; labels are short ASCII purpose names.
@@ -35,7 +38,7 @@ public enum CounterModeKDF {
             throw MPOSCryptoError(.invalidDerivationParameters, "a derivation context is at most \(maximumContextLength) bytes")
         }
         let outputBits = size.rawValue
-        let fixed = label + [0x00] + context + bigEndian(UInt64(outputBits), byteCount: 4)
+        let fixed = Array(Target.code.rawValue.utf8) + [UInt8(ascii: "/")] + label + [0x00] + context + bigEndian(UInt64(outputBits), byteCount: 4)
         let bytes = try derive(key: base.material, fixedInput: fixed, outputBits: outputBits, counterBytes: 4)
         return try AESKey<Target>(unsafeRawBytes: bytes, modeOfUse: modeOfUse)
     }
@@ -66,11 +69,11 @@ public enum CounterModeKDF {
 }
 
 extension AESKey where Usage == BaseDerivation {
-    /// The label of every terminal master key derivation.
-    public static var terminalMasterKeyLabel: [UInt8] { Array("MPOS TMK".utf8) }
+    /// The purpose label of every terminal master key derivation (full label `K1/MPOS TMK`).
+    static var terminalMasterKeyLabel: [UInt8] { Array("MPOS TMK".utf8) }
 
     /// A terminal's own master key (a K1 key-block protection key) from the base master key:
-    /// label `MPOS TMK`, context = terminal ID (ASCII) ‖ 0x00 ‖ base key version (4 bytes, big-endian).
+    /// label `K1/MPOS TMK`, context = terminal ID (ASCII) ‖ 0x00 ‖ base key version (4 bytes, big-endian).
     /// No two terminals, and no two versions, share a master key.
     public func deriveTerminalMasterKey(terminalID: String, baseKeyVersion: UInt32, size: AESKeySize = .bits128) throws(MPOSCryptoError) -> AESKey<KeyBlockProtection> {
         let id = Array(terminalID.utf8)

@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 import _CryptoExtras
 
 /// A key taken out of an authentic key block, with the header it came with.
@@ -20,7 +19,11 @@ public struct UnwrappedKey<Usage: KeyUsage>: Sendable {
 ///
 /// Unwrapping decrypts, verifies the MAC in constant time, and only then reads the payload or
 /// trusts the header; it then refuses a block whose usage, algorithm or mode does not fit the
-/// key type the caller asked for.
+/// key type the caller asked for. Parsing is strict: a block has one spelling (upper-case hex,
+/// the `PB` block last, the extended length form only where the short one cannot serve).
+///
+/// Exportability is kept: the unwrapped key has its block's, a non-exportable (`N`) key is
+/// never wrapped again, and a block's exportability is never wider than its key's (E > S > N).
 public enum TR31 {
     /// The 4-digit length field caps a block at 9999 characters; longer input is refused
     /// before anything is allocated for it.
@@ -30,6 +33,8 @@ public enum TR31 {
 
     /// Wraps `key` under `kbpk`. The header's usage and mode of use are the key's own.
     ///
+    /// - Parameter exportability: what the receiver may do with the key: no wider than the
+    ///   key's own exportability.
     /// - Parameter maskKeyLength: pad the payload as if the key were AES-256, so the block does
     ///   not reveal the key's size (the default, as in most HSMs).
     public static func wrap<Usage: KeyUsage, Protection: KeyBlockProtecting>(
@@ -44,11 +49,14 @@ public enum TR31 {
         guard key.size.rawValue <= kbpk.size.rawValue else {
             throw MPOSCryptoError(.keyStrengthMismatch, "a \(key.size) key may not be wrapped under a weaker \(kbpk.size) key-block protection key")
         }
+        guard key.exportability != .nonExportable, exportability.rank <= key.exportability.rank else {
+            throw MPOSCryptoError(.keyNotExportable, "a \(Usage.code) key of exportability \(key.exportability) cannot be wrapped as \(exportability)")
+        }
         let versionBytes = Array(keyVersion.utf8)
         guard versionBytes.count == 2, versionBytes.allSatisfy(isASCIIAlphanumeric) else {
             throw MPOSCryptoError(.malformedKeyBlock, "a key version is two ASCII letters or digits")
         }
-        let keyBytes = key.material.withUnsafeBytes { Array($0) }
+        let keyBytes = key.copyOfMaterial()
         let maskedLength = maskKeyLength ? AESKeySize.bits256.byteCount : keyBytes.count
         let paddingCount = 16 - (2 + maskedLength) % 16 + (maskedLength - keyBytes.count)
         let padding = secureRandomBytes(paddingCount)
@@ -79,7 +87,7 @@ public enum TR31 {
         guard keyBytes.count <= kbpk.size.byteCount else {
             throw MPOSCryptoError(.keyStrengthMismatch, "the key block holds a key stronger than its protection key")
         }
-        let key = try AESKey<Usage>(unsafeRawBytes: keyBytes, modeOfUse: header.modeOfUse)
+        let key = try AESKey<Usage>(unsafeRawBytes: keyBytes, modeOfUse: header.modeOfUse, exportability: header.exportability)
         return UnwrappedKey(key: key, header: header)
     }
 
@@ -180,8 +188,13 @@ public enum TR31 {
         guard rest.count >= 4 * macLength, (rest.count - 2 * macLength) % 32 == 0 else {
             throw MPOSCryptoError(.malformedKeyBlock, "the encrypted payload is not a whole number of AES blocks")
         }
-        let encrypted = try Hex.decode(utf8: rest.dropLast(2 * macLength))
-        let receivedMAC = try Hex.decode(utf8: rest.suffix(2 * macLength))
+        let encrypted: [UInt8], receivedMAC: [UInt8]
+        do {
+            encrypted = try Hex.decode(utf8: rest.dropLast(2 * macLength), upperCaseOnly: true)
+            receivedMAC = try Hex.decode(utf8: rest.suffix(2 * macLength), upperCaseOnly: true)
+        } catch {
+            throw MPOSCryptoError(.malformedKeyBlock, "the key block's payload and MAC are upper-case hex")
+        }
 
         let (kbek, kbak) = try deriveBlockKeys(from: kbpk)
         let payload = try cbc(encrypt: false, encrypted, key: kbek, iv: receivedMAC)
@@ -219,23 +232,24 @@ public enum TR31 {
             guard index + 4 <= block.count else { throw malformed("optional block runs past the end") }
             let idBytes = block[index..<(index + 2)]
             guard idBytes.allSatisfy(isASCIIAlphanumeric) else { throw malformed("optional block identifier is not two letters or digits") }
-            guard let shortLength = parseHex(block[(index + 2)..<(index + 4)]) else { throw malformed("optional block length is not hex") }
+            guard let shortLength = parseHex(block[(index + 2)..<(index + 4)]) else { throw malformed("optional block length is not upper-case hex") }
             var blockLength = shortLength
             var dataStart = index + 4
             if shortLength == 0 {
-                // Extended length: 2 hex digits give the length's size in bytes, then the length.
-                guard index + 6 <= block.count, let lengthBytes = parseHex(block[(index + 4)..<(index + 6)]),
-                      (1...2).contains(lengthBytes), index + 6 + 2 * lengthBytes <= block.count,
-                      let extended = parseHex(block[(index + 6)..<(index + 6 + 2 * lengthBytes)])
+                // Extended length: "02" (the length's size in bytes), then 4 hex digits; used
+                // only for blocks too long for the 2-digit form.
+                guard index + 10 <= block.count, block[index + 4] == UInt8(ascii: "0"), block[index + 5] == UInt8(ascii: "2"),
+                      let extended = parseHex(block[(index + 6)..<(index + 10)]), extended > 0xFF
                 else { throw malformed("optional block extended length is malformed") }
                 blockLength = extended
-                dataStart = index + 6 + 2 * lengthBytes
+                dataStart = index + 10
             }
             guard blockLength >= dataStart - index, index + blockLength <= block.count else {
                 throw malformed("optional block length is out of range")
             }
             let id = String(decoding: idBytes, as: UTF8.self)
             guard seen.insert(id).inserted else { throw malformed("optional block \(id) appears twice") }
+            guard !seen.contains("PB") || id == "PB" else { throw malformed("the PB padding block must be the last optional block") }
             if id != "PB" {
                 optionalBlocks.append(KeyBlockOptionalBlock(uncheckedID: id, data: String(decoding: block[dataStart..<(index + blockLength)], as: UTF8.self)))
             }
@@ -315,7 +329,7 @@ public enum TR31 {
     private static func parseHex(_ digits: ArraySlice<UInt8>) -> Int? {
         var value = 0
         for c in digits {
-            guard let nibble = Hex.nibble(c) else { return nil }
+            guard let nibble = Hex.nibble(c), c < UInt8(ascii: "a") else { return nil }  // upper case only
             value = value << 4 | Int(nibble)
         }
         return value

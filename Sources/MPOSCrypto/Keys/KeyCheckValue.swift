@@ -16,11 +16,9 @@ public struct KeyCheckValue: Hashable, Sendable, CustomStringConvertible {
 
     /// A check value as entered or received, e.g. `"53E107"`.
     public init(hex: String) throws(MPOSCryptoError) {
-        let bytes = try Hex.decode(hex)
-        guard Self.permittedLengths.contains(bytes.count) else {
-            throw MPOSCryptoError(.invalidCheckValue, "a check value is 3 to 5 bytes (6 to 10 hex digits)")
-        }
-        self.bytes = bytes
+        let invalid = MPOSCryptoError(.invalidCheckValue, "a check value is 6 to 10 hex digits (3 to 5 bytes)")
+        guard hex.utf8.count % 2 == 0, Self.permittedLengths.contains(hex.utf8.count / 2) else { throw invalid }
+        do { self.bytes = try Hex.decode(hex) } catch { throw invalid }
     }
 
     init(of key: SymmetricKey, length: Int) throws(MPOSCryptoError) {

@@ -20,6 +20,15 @@ public protocol KeyUsage: Sendable {
     static var defaultMode: ModeOfUse { get }
 }
 
+/// The usage types of this module, the only ones an ``AESKey`` accepts. `KeyUsage` is a public
+/// protocol (it must be, to appear in public signatures), so this closed list is what stops a
+/// type declared elsewhere from claiming, say, to be a key-block protection key.
+let knownUsages: Set<ObjectIdentifier> = [
+    ObjectIdentifier(KeyBlockProtection.self), ObjectIdentifier(KeyEncryption.self),
+    ObjectIdentifier(PINEncryption.self), ObjectIdentifier(MessageAuthentication.self),
+    ObjectIdentifier(DataEncryption.self), ObjectIdentifier(BaseDerivation.self),
+]
+
 /// Usages whose keys may protect TR-31 key blocks (the KBPK role).
 public protocol KeyBlockProtecting: KeyUsage {}
 
@@ -134,6 +143,15 @@ public enum Exportability: UInt8, Hashable, Sendable, CaseIterable, CustomString
 
     public var character: Character { Character(Unicode.Scalar(rawValue)) }
     public var description: String { String(character) }
+
+    /// How far a key may travel: exportable > sensitive > non-exportable.
+    var rank: Int {
+        switch self {
+        case .nonExportable: 0
+        case .sensitive: 1
+        case .exportable: 2
+        }
+    }
 }
 
 @inline(__always)

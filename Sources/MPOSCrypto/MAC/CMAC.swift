@@ -7,6 +7,15 @@ public enum CMAC {
         return try cmac(key: key.material, message: message)
     }
 
+    /// Recomputes the tag and compares it in constant time; throws
+    /// ``MPOSCryptoError/Code/macVerificationFailed`` if it differs (a tag of the wrong length
+    /// differs). Prefer this to ``isValid(_:for:using:)``: a thrown error cannot be ignored.
+    public static func verify(_ tag: some Collection<UInt8>, for message: some Collection<UInt8>, using key: AESKey<MessageAuthentication>) throws(MPOSCryptoError) {
+        guard try isValid(tag, for: message, using: key) else {
+            throw MPOSCryptoError(.macVerificationFailed, "the message authentication code does not verify")
+        }
+    }
+
     /// Recomputes the tag and compares it in constant time. A tag of the wrong length is
     /// simply not valid.
     public static func isValid(_ tag: some Collection<UInt8>, for message: some Collection<UInt8>, using key: AESKey<MessageAuthentication>) throws(MPOSCryptoError) -> Bool {

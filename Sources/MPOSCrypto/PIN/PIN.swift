@@ -25,9 +25,9 @@ public struct PIN: Sendable {
 
     public var length: Int { digits.count }
 
-    /// The digits as text, for the few places that must hand the PIN on (a PIN pad
-    /// simulator, a cross-check against an independent implementation). Never log it.
-    public var unsafeDigitString: String { DecimalDigits.text(digits) }
+    /// The digits as text, for the few places in the mpos package that must hand the PIN on
+    /// (a PIN pad simulator, a cross-check against an independent implementation). Never log it.
+    package var unsafeDigitString: String { DecimalDigits.text(digits) }
 
     private static let invalid = MPOSCryptoError(.invalidPIN, "a PIN is 4 to 12 decimal digits")
 }

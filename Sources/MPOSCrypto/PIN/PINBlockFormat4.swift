@@ -5,7 +5,7 @@ import _CryptoExtras
 ///
 /// Even enciphered, a PIN block must never be logged or journaled (PCI PIN 2-3), so it prints
 /// as its size only. Use ``bytes`` to put it in a message.
-public struct EncipheredPINBlock: Sendable, Equatable {
+public struct EncipheredPINBlock: Sendable {
     public static let byteCount = 16
     public let bytes: [UInt8]
 
@@ -15,6 +15,11 @@ public struct EncipheredPINBlock: Sendable, Equatable {
         }
         self.bytes = Array(bytes)
     }
+}
+
+extension EncipheredPINBlock: Equatable {
+    /// Constant-time.
+    public static func == (lhs: Self, rhs: Self) -> Bool { constantTimeEquals(lhs.bytes, rhs.bytes) }
 }
 
 extension EncipheredPINBlock: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
@@ -38,7 +43,11 @@ public enum PINBlockFormat4 {
 
     /// Deciphers and checks the block. Any failure — wrong key, wrong PAN, a changed bit — is
     /// the same error, and the error says nothing about the PIN or the block.
-    public static func decipher(_ block: EncipheredPINBlock, pan: PrimaryAccountNumber, using key: AESKey<PINEncryption>) throws(MPOSCryptoError) -> PIN {
+    ///
+    /// A clear PIN must not leave the cryptography (PCI PIN), so this is SPI: visible only to
+    /// code that writes `@_spi(ClearPIN) import MPOSCrypto` (the host's PIN verification, tests,
+    /// the benchmark), never to an app by accident.
+    @_spi(ClearPIN) public static func decipher(_ block: EncipheredPINBlock, pan: PrimaryAccountNumber, using key: AESKey<PINEncryption>) throws(MPOSCryptoError) -> PIN {
         try key.require(key.modeOfUse.permitsDecryption, "decipher PIN blocks")
         var intermediate = block.bytes
         try inversePermute(&intermediate, key: key)
@@ -75,16 +84,22 @@ public enum PINBlockFormat4 {
         return packNibbles(nibbles)
     }
 
-    /// Checks every nibble of the first half; the second half is random by definition.
+    /// Checks every nibble of the first half (the second half is random by definition), all of
+    /// them whatever fails first, so the time taken says little about which check failed.
     static func parsePINField(_ field: [UInt8]) throws(MPOSCryptoError) -> PIN {
-        let invalid = MPOSCryptoError(.invalidPINBlock, "the PIN block does not decipher to a format 4 PIN field (wrong key, wrong card number, or altered block)")
         let nibbles = field.prefix(8).flatMap { [$0 >> 4, $0 & 0x0F] }
-        guard nibbles[0] == 0x4 else { throw invalid }
-        let length = Int(nibbles[1])
-        guard PIN.permittedLengths.contains(length) else { throw invalid }
-        let digits = Array(nibbles[2..<(2 + length)])
-        guard digits.allSatisfy({ $0 <= 9 }), nibbles[(2 + length)...].allSatisfy({ $0 == 0xA }) else { throw invalid }
-        return try PIN(digitValues: digits)
+        let declaredLength = Int(nibbles[1])
+        let length = min(max(declaredLength, PIN.permittedLengths.lowerBound), PIN.permittedLengths.upperBound)
+        var invalid: UInt8 = nibbles[0] ^ 0x4
+        invalid |= PIN.permittedLengths.contains(declaredLength) ? 0 : 1
+        for position in 2..<16 {
+            let nibble = nibbles[position]
+            invalid |= position < 2 + length ? (nibble > 9 ? 1 : 0) : nibble ^ 0xA
+        }
+        guard invalid == 0 else {
+            throw MPOSCryptoError(.invalidPINBlock, "the PIN block does not decipher to a format 4 PIN field (wrong key, wrong card number, or altered block)")
+        }
+        return try PIN(digitValues: Array(nibbles[2..<(2 + length)]))
     }
 
     private static func packNibbles(_ nibbles: [UInt8]) -> [UInt8] {

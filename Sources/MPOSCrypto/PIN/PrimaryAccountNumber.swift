@@ -1,7 +1,8 @@
 /// A card number (PAN): 12 to 19 decimal digits.
 ///
-/// It prints masked — first 6 and last 4 digits at most, e.g. `436712*********4123` — so
-/// logging one by accident does not leak it. The Luhn check digit is reported, not enforced:
+/// It prints masked — the last 4 digits and at most the first 6, always hiding at least 6,
+/// e.g. `436712*********4123` (19 digits) or `12******8901` (12 digits) — so logging one by accident
+/// does not leak it. The Luhn check digit is reported, not enforced:
 /// which cards to accept is the host's decision, not the PIN block's.
 public struct PrimaryAccountNumber: Sendable, Hashable {
     /// Digit values 0...9.
@@ -18,10 +19,12 @@ public struct PrimaryAccountNumber: Sendable, Hashable {
 
     public var length: Int { digits.count }
 
-    /// First 6 and last 4 digits, the rest as `*`.
+    /// The last 4 digits and up to the first 6, never leaving fewer than 6 hidden (a short PAN
+    /// shows fewer leading digits), the rest as `*`.
     public var masked: String {
+        let leading = min(6, max(0, digits.count - 10))
         let shown = digits.enumerated().map { index, digit in
-            index < 6 || index >= digits.count - 4 ? Character(String(digit)) : "*"
+            index < leading || index >= digits.count - 4 ? Character(String(digit)) : "*"
         }
         return String(shown)
     }
@@ -40,9 +43,9 @@ public struct PrimaryAccountNumber: Sendable, Hashable {
         return sum % 10 == 0
     }
 
-    /// The full number, for the few places that must have it (encrypting it for storage or
-    /// transport, a cross-check). Never log it.
-    public var unsafeDigitString: String { DecimalDigits.text(digits) }
+    /// The full number, for the few places in the mpos package that must have it (encrypting it
+    /// for storage or transport, a cross-check). Never log it.
+    package var unsafeDigitString: String { DecimalDigits.text(digits) }
 
     private static let invalid = MPOSCryptoError(.invalidPAN, "a card number is 12 to 19 decimal digits")
 }

@@ -14,6 +14,11 @@ public struct MPOSCryptoError: Error, Hashable, Sendable, CustomStringConvertibl
 
         /// A key of a length that AES (or the operation) does not accept.
         public static let invalidKeyLength = Code("crypto.key.length")
+        /// A key usage type not defined by MPOSCrypto.
+        public static let unknownKeyUsage = Code("crypto.key.usage")
+        /// The key is not exportable (it came from a key block marked `N`, or the requested
+        /// exportability is wider than the key's own).
+        public static let keyNotExportable = Code("crypto.key.export")
         /// The key's mode of use does not permit this operation (e.g. decrypting with an encrypt-only key).
         public static let modeOfUseNotPermitted = Code("crypto.key.mode")
         /// The key would be protected by a weaker key, or would weaken the protecting key.
@@ -38,6 +43,8 @@ public struct MPOSCryptoError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let keyBlockUsageMismatch = Code("crypto.keyblock.usage")
         /// Key derivation parameters outside what SP 800-108 or this profile allows.
         public static let invalidDerivationParameters = Code("crypto.kdf.parameters")
+        /// AES-CMAC: the tag does not verify.
+        public static let macVerificationFailed = Code("crypto.mac.mismatch")
         /// AES-GCM: the message, its associated data or its tag was altered, or the key is wrong.
         public static let authenticationFailed = Code("crypto.aead.authentication")
         /// AES-GCM: a sealed message too short to hold nonce and tag, or otherwise malformed.

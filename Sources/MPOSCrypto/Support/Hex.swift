@@ -17,7 +17,9 @@ public enum Hex {
         try decode(utf8: Array(text.utf8))
     }
 
-    static func decode<C: Collection<UInt8>>(utf8: C) throws(MPOSCryptoError) -> [UInt8] {
+    /// - Parameter upperCaseOnly: refuse `a`-`f`, for formats whose text must be canonical
+    ///   (a key block has exactly one spelling).
+    static func decode<C: Collection<UInt8>>(utf8: C, upperCaseOnly: Bool = false) throws(MPOSCryptoError) -> [UInt8] {
         guard utf8.count % 2 == 0 else {
             throw MPOSCryptoError(.invalidHex, "hex text has an odd number of characters")
         }
@@ -25,7 +27,7 @@ public enum Hex {
         out.reserveCapacity(utf8.count / 2)
         var high: UInt8? = nil
         for character in utf8 {
-            guard let nibble = nibble(character) else {
+            guard let nibble = nibble(character), !upperCaseOnly || character < UInt8(ascii: "a") else {
                 throw MPOSCryptoError(.invalidHex, "hex text contains a character that is not 0-9 or A-F")
             }
             if let h = high {

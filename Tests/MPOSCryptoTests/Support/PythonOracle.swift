@@ -61,13 +61,19 @@ enum PythonOracle {
         process.executableURL = try python
         process.arguments = [script.path] + arguments
         process.standardInput = try FileHandle(forReadingFrom: inputFile)
-        let stdout = Pipe(), stderr = Pipe()
+        // stderr goes to a file, so a chatty failure cannot fill a pipe while stdout is read.
+        let errorFile = inputFile.appendingPathExtension("stderr")
+        guard FileManager.default.createFile(atPath: errorFile.path, contents: nil) else {
+            throw OracleError(description: "cannot create \(errorFile.path)")
+        }
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        let stdout = Pipe()
         process.standardOutput = stdout
-        process.standardError = stderr
+        process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let errors = (try? Data(contentsOf: errorFile)) ?? Data()
         guard process.terminationStatus == 0 else {
             throw OracleError(description: "crosscheck.py \(arguments.first ?? "") exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
         }

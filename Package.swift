@@ -16,12 +16,15 @@ let package = Package(
     platforms: [.macOS(.v14), .iOS(.v17)],
     products: [
         .library(name: "MPOSCrypto", targets: ["MPOSCrypto"]),
+        .library(name: "ISO8583", targets: ["ISO8583"]),
+        .library(name: "MPOSTransport", targets: ["MPOSTransport"]),
         .executable(name: "mpos-host", targets: ["mpos-host"]),
         .executable(name: "mpos-terminal", targets: ["mpos-terminal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "4.5.0"..<"4.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Pure payment cryptography: typed keys, check values, PIN blocks, TR-31 key blocks,
@@ -32,6 +35,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
+            swiftSettings: strictSwift
+        ),
+        // ISO 8583:1987 codec: field specifications, bitmaps, strict total decoding. No I/O.
+        .target(name: "ISO8583", swiftSettings: strictSwift),
+        // The wire: 2-byte length-prefixed frames as SwiftNIO handlers.
+        .target(
+            name: "MPOSTransport",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSwift
         ),
         // What every mpos program shares and that is not cryptography (version, for now).
@@ -56,6 +67,17 @@ let package = Package(
             name: "MPOSCryptoTests",
             dependencies: ["MPOSCrypto"],
             resources: [.copy("Vectors")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "MPOSTransportTests",
+            dependencies: [
+                "MPOSTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift
         ),
     ]

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ISO8583
 
@@ -178,4 +179,20 @@ func randomMessage(_ rng: inout some RandomNumberGenerator) -> ISO8583Message {
     if Bool.random(using: &rng) { message[100] = text(Int.random(in: 0...11, using: &rng)) }
     if Bool.random(using: &rng) { message[128] = bytes(16) }
     return message
+}
+
+@Suite("Fuzz corpus")
+struct FuzzCorpusTests {
+    @Test("the fuzzer's seed messages are valid and canonical under the shared test specification")
+    func seedsDecode() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/Corpus/ISO8583")
+        let seeds = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+        #expect(seeds.count >= 3)
+        for seed in seeds {
+            let bytes = Array(try Data(contentsOf: seed))
+            let message = try codec.decode(bytes)
+            #expect(try codec.encode(message) == bytes, "\(seed.lastPathComponent)")
+        }
+    }
 }

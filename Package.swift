@@ -63,13 +63,15 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Shared by the test targets: running the independent Python implementations.
+        .target(name: "MPOSTestSupport", path: "Tests/MPOSTestSupport", swiftSettings: strictSwift),
         .testTarget(
             name: "MPOSCryptoTests",
-            dependencies: ["MPOSCrypto"],
+            dependencies: ["MPOSCrypto", "MPOSTestSupport"],
             resources: [.copy("Vectors")],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583"], swiftSettings: strictSwift),
+        .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583", "MPOSTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "MPOSTransportTests",
             dependencies: [

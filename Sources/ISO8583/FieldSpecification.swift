@@ -81,6 +81,9 @@ public struct MessageSpecification: Sendable {
         self.fields = table
     }
 
+    /// The fields defined, by ascending number.
+    public var definedFields: [FieldSpecification] { fields.compactMap { $0 } }
+
     public subscript(number: Int) -> FieldSpecification? {
         (2...128).contains(number) ? fields[number] : nil
     }

@@ -246,7 +246,7 @@ struct CrossCheckTests {
         case "K0": return try unwrap(KeyEncryption.self)
         case "K1": return try unwrap(KeyBlockProtection.self)
         case "B0": return try unwrap(BaseDerivation.self)
-        default: throw PythonOracle.OracleError(description: "oracle produced a usage outside the agreed set")
+        default: throw PythonOracle.OracleError("oracle produced a usage outside the agreed set")
         }
     }
 

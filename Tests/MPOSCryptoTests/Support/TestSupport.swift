@@ -32,9 +32,6 @@ let randomizedSeed: UInt64 = {
     return UInt64.random(in: .min ... .max)
 }()
 
-/// The repository root, found from this file's path (Tests/MPOSCryptoTests/Support/…).
-let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// Everything `dump` prints for a value, to check that no secret shows.
 func dumped(_ value: Any) -> String {

@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MPOSCrypto", targets: ["MPOSCrypto"]),
         .library(name: "ISO8583", targets: ["ISO8583"]),
         .library(name: "MPOSTransport", targets: ["MPOSTransport"]),
+        .library(name: "MPOSProtocol", targets: ["MPOSProtocol"]),
         .executable(name: "mpos-host", targets: ["mpos-host"]),
         .executable(name: "mpos-terminal", targets: ["mpos-terminal"]),
     ],
@@ -39,6 +40,8 @@ let package = Package(
         ),
         // ISO 8583:1987 codec: field specifications, bitmaps, strict total decoding. No I/O.
         .target(name: "ISO8583", swiftSettings: strictSwift),
+        // The mpos message set: its ISO 8583 field table, MTIs, codes. No I/O.
+        .target(name: "MPOSProtocol", dependencies: ["ISO8583", "MPOSCrypto"], swiftSettings: strictSwift),
         // The wire: 2-byte length-prefixed frames as SwiftNIO handlers.
         .target(
             name: "MPOSTransport",
@@ -72,6 +75,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583", "MPOSTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "MPOSProtocolTests", dependencies: ["MPOSProtocol", "ISO8583"], swiftSettings: strictSwift),
         .testTarget(
             name: "MPOSTransportTests",
             dependencies: [

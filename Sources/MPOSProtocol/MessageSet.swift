@@ -1,0 +1,79 @@
+public import ISO8583
+
+/// Field 70 of 0800/0820 network management messages.
+public enum NetworkManagementCode: String, Sendable, CaseIterable {
+    case signOn = "001"
+    case signOff = "002"
+    case echoTest = "301"
+    /// Private use: a new terminal proves its enrollment code and registers its public keys.
+    case enrollment = "810"
+}
+
+/// Field 3 of 0200 business messages. Transaction types 91 and 92 are in ISO 8583's range for
+/// private use: neither operation moves money.
+public enum ProcessingCode: String, Sendable, CaseIterable {
+    case cardOpening = "910000"
+    case contractSigning = "920000"
+}
+
+/// The operations of the patent's flow, each a request/response pair.
+public enum MessageKind: Sendable, CaseIterable, CustomStringConvertible {
+    case enrollment, signOn, echoTest, signOff, cardOpening, contractSigning
+
+    public var requestMTI: MessageTypeIndicator {
+        switch self {
+        case .enrollment, .signOn, .echoTest: MessageTypeIndicator("0800")!
+        case .signOff: MessageTypeIndicator("0820")!
+        case .cardOpening, .contractSigning: MessageTypeIndicator("0200")!
+        }
+    }
+
+    public var responseMTI: MessageTypeIndicator {
+        switch self {
+        case .enrollment, .signOn, .echoTest: MessageTypeIndicator("0810")!
+        case .signOff: MessageTypeIndicator("0830")!
+        case .cardOpening, .contractSigning: MessageTypeIndicator("0210")!
+        }
+    }
+
+    public var networkManagementCode: NetworkManagementCode? {
+        switch self {
+        case .enrollment: .enrollment
+        case .signOn: .signOn
+        case .echoTest: .echoTest
+        case .signOff: .signOff
+        case .cardOpening, .contractSigning: nil
+        }
+    }
+
+    public var processingCode: ProcessingCode? {
+        switch self {
+        case .cardOpening: .cardOpening
+        case .contractSigning: .contractSigning
+        default: nil
+        }
+    }
+
+    /// Which request a message is, from its MTI and field 70 or field 3; nil for anything else.
+    public init?(request message: ISO8583Message) {
+        let kind = Self.allCases.first { kind in
+            guard kind.requestMTI == message.mti else { return false }
+            if let code = kind.networkManagementCode { return message.text(MPOSField.networkManagementCode) == code.rawValue }
+            if let code = kind.processingCode { return message.text(MPOSField.processingCode) == code.rawValue }
+            return false
+        }
+        guard let kind else { return nil }
+        self = kind
+    }
+
+    public var description: String {
+        switch self {
+        case .enrollment: "enrollment"
+        case .signOn: "sign-on"
+        case .echoTest: "echo test"
+        case .signOff: "sign-off"
+        case .cardOpening: "card opening"
+        case .contractSigning: "contract signing"
+        }
+    }
+}

@@ -1,0 +1,120 @@
+public import ISO8583
+public import MPOSCrypto
+
+/// The fresh keys of one sign-on session, as the terminal holds them after unwrapping the
+/// sign-on response's key blocks (and the host, under its LMK).
+public struct SessionKeys: Sendable {
+    public let pinKey: AESKey<PINEncryption>
+    public let macKey: AESKey<MessageAuthentication>
+    public let dataKey: AESKey<DataEncryption>
+    /// Field 53: which base master key version and which sign-on these keys belong to.
+    public let keySet: KeySetIdentifier
+
+    public init(pinKey: AESKey<PINEncryption>, macKey: AESKey<MessageAuthentication>, dataKey: AESKey<DataEncryption>, keySet: KeySetIdentifier) {
+        self.pinKey = pinKey
+        self.macKey = macKey
+        self.dataKey = dataKey
+        self.keySet = keySet
+    }
+}
+
+/// Field 53, n16: base master key version (4 digits) ‖ sign-on session number (12 digits).
+public struct KeySetIdentifier: Sendable, Hashable, CustomStringConvertible {
+    public let baseKeyVersion: Int
+    public let session: Int
+
+    public init?(baseKeyVersion: Int, session: Int) {
+        guard (0...9999).contains(baseKeyVersion), (0...999_999_999_999).contains(session) else { return nil }
+        self.baseKeyVersion = baseKeyVersion
+        self.session = session
+    }
+
+    public init?(field: String) {
+        let bytes = Array(field.utf8)
+        guard bytes.count == 16, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let version = Int(String(field.prefix(4))), let session = Int(String(field.suffix(12)))
+        else { return nil }
+        self.init(baseKeyVersion: version, session: session)
+    }
+
+    public var field: String {
+        let version = String(baseKeyVersion), number = String(session)
+        return String(repeating: "0", count: 4 - version.count) + version + String(repeating: "0", count: 12 - number.count) + number
+    }
+
+    public var description: String { field }
+}
+
+/// How a business message (0200/0210) is protected, one key per job:
+///
+/// 1. the PIN, as an ISO 9564-1 format 4 block under the PIN key, in field 52;
+/// 2. card number, identity and contract, as ``ConfidentialData`` sealed with AES-GCM under the
+///    data key in field 61, with the header (MTI, fields 7, 11, 41, 53) as associated data;
+/// 3. the whole encoded message — header, bitmap, every field, PIN block and ciphertext
+///    included — authenticated by AES-CMAC under the MAC key in field 64, which is the last
+///    field, so the MAC covers exactly the bytes before it.
+///
+/// The receiver verifies the MAC first, and only then opens anything.
+public enum BusinessMessageSecurity {
+    static let macLength = 16
+
+    /// Seals `confidential` into field 61, sets field 53, and returns the encoded message with
+    /// its MAC. The caller has set MTI and fields 3, 7, 11, 41 (and 52, if a PIN is carried).
+    public static func protect(_ message: ISO8583Message, confidential: ConfidentialData?, keys: SessionKeys, codec: ISO8583Codec) throws -> [UInt8] {
+        var message = message
+        // The associated data concatenates these fixed-length fields: all must be there.
+        for field in [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID] where message[field] == nil {
+            throw ProtocolError(.missingOrUnexpectedField, "a business message carries field \(field)")
+        }
+        guard !message.presentFields.contains(where: { $0 > MPOSField.messageAuthenticationCode }) else {
+            throw ProtocolError(.missingOrUnexpectedField, "a business message has no field after 64")
+        }
+        message.setText(MPOSField.keySetIdentifier, keys.keySet.field)
+        if let confidential {
+            message[MPOSField.confidentialData] = try AuthenticatedEncryption.seal(
+                confidential.encoded(), authenticating: associatedData(of: message), using: keys.dataKey)
+        }
+        message[MPOSField.messageAuthenticationCode] = [UInt8](repeating: 0, count: macLength)
+        var bytes = try codec.encode(message)
+        let mac = try CMAC.authenticationCode(for: bytes.dropLast(macLength), using: keys.macKey)
+        bytes.replaceSubrange((bytes.count - macLength)..., with: mac)
+        return bytes
+    }
+
+    /// Verifies the MAC of a received business message (raw frame and its decoding). Throws
+    /// ``ProtocolError`` (response `A0`) unless field 64 is present, last, and verifies.
+    public static func verifyMAC(of bytes: [UInt8], decoded message: ISO8583Message, using macKey: AESKey<MessageAuthentication>) throws {
+        guard message[MPOSField.messageAuthenticationCode] != nil,
+              !message.presentFields.contains(where: { $0 > MPOSField.messageAuthenticationCode }),
+              bytes.count > macLength
+        else { throw ProtocolError(.macFailure, "field 64 must be present and last") }
+        do {
+            try CMAC.verify(bytes.suffix(macLength), for: bytes.dropLast(macLength), using: macKey)
+        } catch {
+            throw ProtocolError(.macFailure, "the message authentication code does not verify")
+        }
+    }
+
+    /// Opens field 61 of a message whose MAC has been verified.
+    public static func openConfidentialData(of message: ISO8583Message, using dataKey: AESKey<DataEncryption>) throws -> ConfidentialData {
+        guard let sealed = message[MPOSField.confidentialData] else {
+            throw ProtocolError(.missingOrUnexpectedField, "field 61 is missing")
+        }
+        let plaintext: [UInt8]
+        do {
+            plaintext = try AuthenticatedEncryption.open(sealed, authenticating: associatedData(of: message), using: dataKey)
+        } catch {
+            throw ProtocolError(.confidentialDataInvalid, "field 61 does not open under the session's data key")
+        }
+        return try ConfidentialData(decoding: plaintext)
+    }
+
+    /// MTI ‖ field 7 ‖ field 11 ‖ field 41 ‖ field 53, as sent (absent fields contribute nothing).
+    static func associatedData(of message: ISO8583Message) -> [UInt8] {
+        var aad = Array(message.mti.rawValue.utf8)
+        for field in [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.keySetIdentifier] {
+            aad += message[field] ?? []
+        }
+        return aad
+    }
+}

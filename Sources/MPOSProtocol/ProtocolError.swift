@@ -1,0 +1,38 @@
+/// A request the protocol refuses, with the response code the host answers it with. Never
+/// carries field content.
+public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        /// The message lacks a field its kind needs, or has one it must not.
+        case missingOrUnexpectedField = "protocol.field"
+        /// Field 64 is absent, not last, or does not verify.
+        case macFailure = "protocol.mac"
+        /// Field 61 does not open under the data key, or its content is malformed.
+        case confidentialDataInvalid = "protocol.confidential"
+        /// Field 7 is malformed or outside the permitted skew.
+        case staleOrFutureMessage = "protocol.time"
+        /// A STAN used before in this session, with different content.
+        case duplicateSTAN = "protocol.stan"
+    }
+
+    public let code: Code
+    public let message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// What the host answers (field 39).
+    public var responseCode: ResponseCode {
+        switch code {
+        case .missingOrUnexpectedField, .confidentialDataInvalid: .formatError
+        case .macFailure: .macFailure
+        case .staleOrFutureMessage: .staleMessage
+        case .duplicateSTAN: .duplicateTransmission
+        }
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}

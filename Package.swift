@@ -41,7 +41,11 @@ let package = Package(
         // ISO 8583:1987 codec: field specifications, bitmaps, strict total decoding. No I/O.
         .target(name: "ISO8583", swiftSettings: strictSwift),
         // The mpos message set: its ISO 8583 field table, MTIs, codes. No I/O.
-        .target(name: "MPOSProtocol", dependencies: ["ISO8583", "MPOSCrypto"], swiftSettings: strictSwift),
+        .target(
+            name: "MPOSProtocol",
+            dependencies: ["ISO8583", "MPOSCrypto", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
         // The wire: 2-byte length-prefixed frames as SwiftNIO handlers.
         .target(
             name: "MPOSTransport",

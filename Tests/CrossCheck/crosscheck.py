@@ -41,6 +41,10 @@ Kinds and case fields:
              exportability, optional_blocks [[id, data], ...] in order, without "PB"
   components key, components [hex, ...], component_kcvs [kcv, ...], key_kcv
                                             2 or 3 components XOR to key, 3-byte CMAC KCVs
+  ecdsa      public_key (X9.62, 65 bytes), message, signature (raw r || s, 64 bytes)
+                                            ECDSA P-256 with SHA-256
+  hpke       private_key (32-byte scalar), info, plaintext, envelope (enc || ct || tag)
+                                            RFC 9180 base mode, P256_SHA256_AES_GCM_256
 """
 
 from __future__ import annotations
@@ -58,7 +62,11 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives import hashes, hpke
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.cmac import CMAC
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.hazmat.primitives.kdf.kbkdf import KBKDFCMAC, CounterLocation, Mode
 from psec import pinblock, tr31
 
@@ -433,6 +441,61 @@ class Kind:
     produce: Callable[[random.Random], Case]
 
 
+# --- ecdsa (P-256, SHA-256, raw r || s) ---------------------------------------
+
+
+def _p256_private(scalar: bytes) -> ec.EllipticCurvePrivateKey:
+    return ec.derive_private_key(int.from_bytes(scalar, "big"), ec.SECP256R1())
+
+
+def _x963(public_key: ec.EllipticCurvePublicKey) -> bytes:
+    return public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+
+
+def verify_ecdsa(case: Case) -> list[str]:
+    signature = case["signature"]
+    if len(signature) != 64:
+        return ["signature is not 64 bytes"]
+    try:
+        public_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), case["public_key"])
+        der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+        public_key.verify(der, case["message"], ec.ECDSA(hashes.SHA256()))
+    except Exception as exc:
+        return [raised("ECDSA verify", exc)]
+    return []
+
+
+def produce_ecdsa(rng: random.Random) -> Case:
+    # Keys come from the library's own generator; the seed draws the messages.
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    message = rng.randbytes(rng.randint(0, 300))
+    r, s_value = decode_dss_signature(private_key.sign(message, ec.ECDSA(hashes.SHA256())))
+    signature = r.to_bytes(32, "big") + s_value.to_bytes(32, "big")
+    return {"public_key": hx(_x963(private_key.public_key())), "message": hx(message), "signature": hx(signature)}
+
+
+# --- hpke (RFC 9180 base mode, P256_SHA256_AES_GCM_256, enc || ct) ---------------
+
+_HPKE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+
+
+def verify_hpke(case: Case) -> list[str]:
+    try:
+        opened = _HPKE.decrypt(case["envelope"], _p256_private(case["private_key"]), info=case["info"])
+    except Exception as exc:
+        return [raised("HPKE open", exc)]
+    return [] if opened == case["plaintext"] else ["plaintext mismatch"]
+
+
+def produce_hpke(rng: random.Random) -> Case:
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    plaintext = rng.randbytes(rng.randint(0, 200))
+    info = rng.randbytes(rng.randint(0, 64))
+    envelope = _HPKE.encrypt(plaintext, private_key.public_key(), info=info)
+    scalar = private_key.private_numbers().private_value.to_bytes(32, "big")
+    return {"private_key": hx(scalar), "info": hx(info), "plaintext": hx(plaintext), "envelope": hx(envelope)}
+
+
 KINDS: dict[str, Kind] = {
     "kcv": Kind({"key": p_hex, "length": p_int, "kcv": p_hex}, verify_kcv, produce_kcv),
     "cmac": Kind({"key": p_hex, "message": p_hex, "mac": p_hex}, verify_cmac, produce_cmac),
@@ -477,6 +540,12 @@ KINDS: dict[str, Kind] = {
         {"key": p_hex, "components": p_hex_list, "component_kcvs": p_hex_list, "key_kcv": p_hex},
         verify_components,
         produce_components,
+    ),
+    "ecdsa": Kind({"public_key": p_hex, "message": p_hex, "signature": p_hex}, verify_ecdsa, produce_ecdsa),
+    "hpke": Kind(
+        {"private_key": p_hex, "info": p_hex, "plaintext": p_hex, "envelope": p_hex},
+        verify_hpke,
+        produce_hpke,
     ),
 }
 

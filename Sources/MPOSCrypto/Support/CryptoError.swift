@@ -49,6 +49,12 @@ public struct MPOSCryptoError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let authenticationFailed = Code("crypto.aead.authentication")
         /// AES-GCM: a sealed message too short to hold nonce and tag, or otherwise malformed.
         public static let malformedSealedMessage = Code("crypto.aead.malformed")
+        /// A P-256 key that is malformed or not on the curve.
+        public static let invalidAsymmetricKey = Code("crypto.asymmetric.key")
+        /// An ECDSA signature that does not verify (or is malformed).
+        public static let signatureInvalid = Code("crypto.signature.invalid")
+        /// An HPKE envelope that does not open, or is malformed.
+        public static let envelopeInvalid = Code("crypto.hpke.envelope")
         /// Key components: wrong count, mismatched lengths, or a combination that is not a usable key.
         public static let invalidComponents = Code("crypto.components.invalid")
         /// Text that should be hexadecimal is not.

@@ -1,0 +1,5 @@
+// expect: 'unsafeRawRepresentation' is inaccessible due to 'package' protection level
+import MPOSCrypto
+
+let deviceKey = SigningPrivateKey()
+print(deviceKey.unsafeRawRepresentation)

@@ -12,6 +12,12 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
         case staleOrFutureMessage = "protocol.time"
         /// A STAN used before in this session, with different content.
         case duplicateSTAN = "protocol.stan"
+        /// Field 127 is absent, not last, or does not verify.
+        case signatureInvalid = "protocol.signature"
+        /// Field 63 does not open, or holds malformed credentials or keys.
+        case envelopeInvalid = "protocol.envelope"
+        /// Field 62's key blocks do not unwrap as the session's keys, or a check value differs.
+        case keyDeliveryInvalid = "protocol.keys"
     }
 
     public let code: Code
@@ -29,6 +35,8 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
         case .macFailure: .macFailure
         case .staleOrFutureMessage: .staleMessage
         case .duplicateSTAN: .duplicateTransmission
+        case .signatureInvalid, .envelopeInvalid: .securityViolation
+        case .keyDeliveryInvalid: .systemMalfunction
         }
     }
 

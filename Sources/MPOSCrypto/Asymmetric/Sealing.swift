@@ -87,3 +87,33 @@ public struct SealingPublicKey: Sendable, Hashable, CustomStringConvertible {
     public func hash(into hasher: inout Hasher) { hasher.combine(x963) }
     public var description: String { "SealingPublicKey(P-256, \(fingerprint))" }
 }
+
+// MARK: - Keys in envelopes
+
+extension SealingPublicKey {
+    /// Seals a symmetric key to this public key's owner: plaintext = usage code (2 ASCII) ‖ mode
+    /// of use (1 ASCII) ‖ key bytes, so the usage is bound inside the envelope as well as by
+    /// `info`. Sending a key is exporting it: a non-exportable key is refused.
+    public func seal<Usage: KeyUsage>(_ key: AESKey<Usage>, info: some Collection<UInt8>) throws(MPOSCryptoError) -> [UInt8] {
+        guard key.exportability != .nonExportable else {
+            throw MPOSCryptoError(.keyNotExportable, "a non-exportable \(Usage.code) key cannot be sealed to another party")
+        }
+        return try seal(Array(Usage.code.rawValue.utf8) + [key.modeOfUse.rawValue] + key.copyOfMaterial(), info: info)
+    }
+}
+
+extension SealingPrivateKey {
+    /// Opens an envelope that `SealingPublicKey.seal(key, info:)` made, and refuses
+    /// one that holds a key of another usage or a mode the usage does not permit. The key
+    /// arrives non-exportable: its holder keeps it.
+    public func openKey<Usage: KeyUsage>(_ envelope: some Collection<UInt8>, as usage: Usage.Type, info: some Collection<UInt8>) throws(MPOSCryptoError) -> AESKey<Usage> {
+        let plaintext = try open(envelope, info: info)
+        guard plaintext.count > 3, Array(plaintext.prefix(2)) == Array(Usage.code.rawValue.utf8) else {
+            throw MPOSCryptoError(.keyBlockUsageMismatch, "the envelope does not hold a \(Usage.code) key")
+        }
+        guard let mode = ModeOfUse(rawValue: plaintext[2]) else {
+            throw MPOSCryptoError(.envelopeInvalid, "the envelope's mode of use is unknown")
+        }
+        return try AESKey<Usage>(unsafeRawBytes: plaintext.dropFirst(3), modeOfUse: mode, exportability: .nonExportable)
+    }
+}

@@ -1,0 +1,121 @@
+import ISO8583
+import MPOSCrypto
+import Testing
+@testable import MPOSProtocol
+
+@Suite("Sign-on security: signed requests, sealed credentials, delivered keys")
+struct SignOnSecurityTests {
+    let codec = ISO8583Codec(specification: .mpos)
+    let hostSigning = SigningPrivateKey(), hostSealing = SealingPrivateKey()
+    let deviceSigning = SigningPrivateKey(), deviceSealing = SealingPrivateKey()
+
+    func signOnRequest(operator credentials: OperatorCredentials) throws -> [UInt8] {
+        var message = ISO8583Message(mti: MessageKind.signOn.requestMTI)
+        message.setText(MPOSField.transmissionDateTime, "1127074300")
+        message.setText(MPOSField.systemTraceAuditNumber, "000001")
+        message.setText(MPOSField.terminalID, "00000001")
+        message.setText(MPOSField.networkManagementCode, NetworkManagementCode.signOn.rawValue)
+        try SignOnSecurity.sealCredentials(credentials, into: &message, to: hostSealing.publicKey)
+        return try MessageSignature.sign(message, with: deviceSigning, codec: codec)
+    }
+
+    @Test("the patent's step 101-104: operator 01/111111 signs on, the terminal gets its master key and fresh session keys")
+    func fullExchange() throws {
+        // Terminal: request.
+        let wire = try signOnRequest(operator: OperatorCredentials(number: "01", key: "111111"))
+        #expect(!String(decoding: wire, as: UTF8.self).contains("111111"), "the operator key never travels in clear")
+
+        // Host: verify the device, open the credentials.
+        let request = try codec.decode(wire)
+        #expect(MessageKind(request: request) == .signOn)
+        try MessageSignature.verify(wire, decoded: request, with: deviceSigning.publicKey)
+        #expect(try SignOnSecurity.openCredentials(of: request, with: hostSealing) == OperatorCredentials(number: "01", key: "111111"))
+
+        // Host: response with the terminal master key and fresh keys.
+        let base = try AESKey<BaseDerivation>(generating: .bits256)
+        let keySet = KeySetIdentifier(baseKeyVersion: 1, session: 1)!
+        let masterKey = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1)
+        let pinKey = try AESKey<PINEncryption>(generating: .bits128), macKey = try AESKey<MessageAuthentication>(generating: .bits128)
+        let dataKey = try AESKey<DataEncryption>(generating: .bits128)
+        var response = ISO8583Message(mti: MessageKind.signOn.responseMTI)
+        for field in [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.networkManagementCode] {
+            response[field] = request[field]
+        }
+        response.setText(MPOSField.responseCode, ResponseCode.approved.rawValue)
+        response.setText(MPOSField.keySetIdentifier, keySet.field)
+        response.setText(MPOSField.keyBlocks, try SignOnSecurity.keyBlocksField(pinKey: pinKey, macKey: macKey, dataKey: dataKey, under: masterKey))
+        response[MPOSField.sealedEnvelope] = try SignOnSecurity.sealMasterKey(masterKey, to: deviceSealing.publicKey, terminalID: "00000001", keySet: keySet)
+        let responseWire = try MessageSignature.sign(response, with: hostSigning, codec: codec)
+        #expect(responseWire.count + 2 <= 4096, "a sign-on response fits one frame")
+
+        // Terminal: verify the host it pinned, open its master key, unwrap and check the keys.
+        let received = try codec.decode(responseWire)
+        try MessageSignature.verify(responseWire, decoded: received, with: hostSigning.publicKey)
+        let receivedKeySet = try #require(KeySetIdentifier(field: received.text(MPOSField.keySetIdentifier) ?? ""))
+        let terminalMasterKey = try SignOnSecurity.openMasterKey(received[MPOSField.sealedEnvelope]!, with: deviceSealing, terminalID: "00000001", keySet: receivedKeySet)
+        #expect(try terminalMasterKey.checkValue() == masterKey.checkValue())
+        #expect(terminalMasterKey.exportability == .nonExportable, "the terminal keeps its master key")
+        let session = try SignOnSecurity.sessionKeys(fromKeyBlocksField: received.text(MPOSField.keyBlocks)!, under: terminalMasterKey, keySet: receivedKeySet)
+        #expect(session.pinKey.modeOfUse == .encryptOnly, "the terminal's PIN key can only make PIN blocks")
+        #expect(try session.pinKey.checkValue() == pinKey.checkValue())
+        #expect(try session.macKey.checkValue() == macKey.checkValue())
+        #expect(try session.dataKey.checkValue() == dataKey.checkValue())
+        #expect(session.keySet == keySet)
+    }
+
+    @Test("an unknown device, a changed byte or a lifted envelope is refused (63)")
+    func refusals() throws {
+        let wire = try signOnRequest(operator: OperatorCredentials(number: "01", key: "111111"))
+        let request = try codec.decode(wire)
+        let error = #expect(throws: ProtocolError.self) { try MessageSignature.verify(wire, decoded: request, with: SigningPrivateKey().publicKey) }
+        #expect(error?.responseCode == .securityViolation)
+        for index in stride(from: 0, to: wire.count, by: 3) {
+            var changed = wire
+            changed[index] ^= 0x01
+            guard let decoded = try? codec.decode(changed) else { continue }
+            #expect(throws: ProtocolError(.signatureInvalid, ""), "byte \(index)") { try MessageSignature.verify(changed, decoded: decoded, with: deviceSigning.publicKey) }
+        }
+        // The envelope is bound to its message: moved to another STAN, it does not open.
+        var moved = request
+        moved.setText(MPOSField.systemTraceAuditNumber, "000002")
+        #expect(throws: ProtocolError(.envelopeInvalid, "")) { try SignOnSecurity.openCredentials(of: moved, with: hostSealing) }
+        #expect(throws: ProtocolError(.envelopeInvalid, "")) { try SignOnSecurity.openCredentials(of: request, with: SealingPrivateKey()) }
+    }
+
+    @Test("key blocks under another master key, swapped blocks, or a wrong check value are refused")
+    func keyDeliveryRefusals() throws {
+        let masterKey = try AESKey<KeyBlockProtection>(generating: .bits128)
+        let keySet = KeySetIdentifier(baseKeyVersion: 1, session: 7)!
+        let pin = try AESKey<PINEncryption>(generating: .bits128), mac = try AESKey<MessageAuthentication>(generating: .bits128)
+        let data = try AESKey<DataEncryption>(generating: .bits128)
+        let field = try SignOnSecurity.keyBlocksField(pinKey: pin, macKey: mac, dataKey: data, under: masterKey)
+        _ = try SignOnSecurity.sessionKeys(fromKeyBlocksField: field, under: masterKey, keySet: keySet)
+        #expect(throws: ProtocolError(.keyDeliveryInvalid, "")) {
+            try SignOnSecurity.sessionKeys(fromKeyBlocksField: field, under: AESKey<KeyBlockProtection>(generating: .bits128), keySet: keySet)
+        }
+        // The MAC key's block first: refused, as each position has one usage.
+        let blocks = [field.prefix(150), field.dropFirst(150).prefix(150), field.dropFirst(300)]
+        #expect(blocks.allSatisfy { $0.count == 150 })
+        #expect(throws: ProtocolError(.keyDeliveryInvalid, "")) {
+            try SignOnSecurity.sessionKeys(fromKeyBlocksField: String(blocks[1] + blocks[0] + blocks[2]), under: masterKey, keySet: keySet)
+        }
+        var wrongKCV = Array(field)
+        wrongKCV[149] = wrongKCV[149] == "0" ? "1" : "0"
+        #expect(throws: ProtocolError(.keyDeliveryInvalid, "")) { try SignOnSecurity.sessionKeys(fromKeyBlocksField: String(wrongKCV), under: masterKey, keySet: keySet) }
+        #expect(throws: ProtocolError(.keyDeliveryInvalid, "")) { try SignOnSecurity.sessionKeys(fromKeyBlocksField: field + "X", under: masterKey, keySet: keySet) }
+        #expect(throws: ProtocolError(.keyDeliveryInvalid, "")) { try SignOnSecurity.sessionKeys(fromKeyBlocksField: String(field.prefix(100)), under: masterKey, keySet: keySet) }
+    }
+
+    @Test("operator credentials: bounded, redacted, constant-time equal")
+    func credentials() throws {
+        let credentials = try OperatorCredentials(number: "01", key: "111111")
+        #expect(credentials.description == "OperatorCredentials(01, key redacted)")
+        #expect(credentials != (try OperatorCredentials(number: "01", key: "111112")))
+        #expect(throws: ProtocolError.self) { try OperatorCredentials(number: "", key: "111111") }
+        #expect(throws: ProtocolError.self) { try OperatorCredentials(number: "0A", key: "111111") }
+        #expect(throws: ProtocolError.self) { try OperatorCredentials(number: "01", key: "111") }
+        #expect(try OperatorCredentials(decoding: credentials.encoded) == credentials)
+        #expect(throws: ProtocolError.self) { try OperatorCredentials(decoding: credentials.encoded + [0]) }
+        #expect(throws: ProtocolError.self) { try OperatorCredentials(decoding: [9, 0x30]) }
+    }
+}

@@ -21,6 +21,7 @@ public enum MPOSField {
     public static let networkManagementCode = 70
     public static let publicKeys = 120
     public static let signature = 127
+    public static let secondaryMAC = 128
 }
 
 extension MessageSpecification {
@@ -41,5 +42,6 @@ extension MessageSpecification {
         FieldSpecification(MPOSField.networkManagementCode, "Network management information code", .fixed(3), .numeric),
         FieldSpecification(MPOSField.publicKeys, "Public keys (P-256, X9.62 uncompressed)", .lllvar(maximum: 999), .binary),
         FieldSpecification(MPOSField.signature, "Signature (ECDSA P-256, raw r ‖ s)", .lllvar(maximum: 999), .binary),
+        FieldSpecification(MPOSField.secondaryMAC, "Message authentication code (AES-CMAC; enrollment)", .fixed(16), .binary),
     ])
 }

@@ -27,10 +27,10 @@ struct MessageSetTests {
         #expect(codes.allSatisfy { $0.utf8.count == 2 })
     }
 
-    @Test("the field table: signatures come last, MAC at 64 with no secondary field in business messages")
+    @Test("the field table: the enrollment MAC (128) then the signature (127) come last; MAC at 64 in business messages")
     func table() {
         let fields = MessageSpecification.mpos.definedFields.map(\.number)
-        #expect(fields.last == MPOSField.signature)
+        #expect(fields.suffix(2) == [MPOSField.signature, MPOSField.secondaryMAC])
         #expect(MessageSpecification.mpos[MPOSField.pinBlock]?.length == .fixed(16))
         #expect(MessageSpecification.mpos[MPOSField.messageAuthenticationCode]?.length == .fixed(16))
         #expect(MessageSpecification.mpos[2] == nil, "the card number never travels in a clear field")

@@ -119,3 +119,37 @@ struct SignOnSecurityTests {
         #expect(throws: ProtocolError.self) { try OperatorCredentials(decoding: [9, 0x30]) }
     }
 }
+
+@Suite("Sign-off security")
+struct SignOffSecurityTests {
+    @Test("step 112: 0820 with sealed credentials and the device signature; a signed 0830 confirms")
+    func signOff() throws {
+        let codec = ISO8583Codec(specification: .mpos)
+        let device = SigningPrivateKey(), host = SigningPrivateKey(), hostSealing = SealingPrivateKey()
+        var request = ISO8583Message(mti: MessageKind.signOff.requestMTI)
+        request.setText(MPOSField.transmissionDateTime, "1127080000")
+        request.setText(MPOSField.systemTraceAuditNumber, "000009")
+        request.setText(MPOSField.terminalID, "00000001")
+        request.setText(MPOSField.networkManagementCode, NetworkManagementCode.signOff.rawValue)
+        try SignOnSecurity.sealCredentials(OperatorCredentials(number: "01", key: "111111"), into: &request, to: hostSealing.publicKey)
+        let wire = try MessageSignature.sign(request, with: device, codec: codec)
+
+        let received = try codec.decode(wire)
+        #expect(MessageKind(request: received) == .signOff)
+        try MessageSignature.verify(wire, decoded: received, with: device.publicKey)
+        #expect(try SignOnSecurity.openCredentials(of: received, with: hostSealing) == OperatorCredentials(number: "01", key: "111111"))
+        // A sign-on envelope cannot be replayed as a sign-off: the MTI and field 70 are in its info.
+        var asSignOn = received
+        asSignOn.mti = MessageKind.signOn.requestMTI
+        asSignOn.setText(MPOSField.networkManagementCode, NetworkManagementCode.signOn.rawValue)
+        #expect(throws: ProtocolError(.envelopeInvalid, "")) { try SignOnSecurity.openCredentials(of: asSignOn, with: hostSealing) }
+
+        var confirmation = ISO8583Message(mti: MessageKind.signOff.responseMTI)
+        for field in [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.networkManagementCode] {
+            confirmation[field] = received[field]
+        }
+        confirmation.setText(MPOSField.responseCode, ResponseCode.approved.rawValue)
+        let confirmationWire = try MessageSignature.sign(confirmation, with: host, codec: codec)
+        try MessageSignature.verify(confirmationWire, decoded: codec.decode(confirmationWire), with: host.publicKey)
+    }
+}

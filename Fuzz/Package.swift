@@ -15,7 +15,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "ISO8583Fuzzer",
-            dependencies: [.product(name: "ISO8583", package: mposIdentity)],
+            dependencies: [.product(name: "ISO8583", package: mposIdentity), .product(name: "MPOSProtocol", package: mposIdentity)],
             swiftSettings: [.swiftLanguageMode(.v6)]
         )
     ]

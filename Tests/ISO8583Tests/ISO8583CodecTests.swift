@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 @testable import ISO8583
 
@@ -181,18 +180,3 @@ func randomMessage(_ rng: inout some RandomNumberGenerator) -> ISO8583Message {
     return message
 }
 
-@Suite("Fuzz corpus")
-struct FuzzCorpusTests {
-    @Test("the fuzzer's seed messages are valid and canonical under the shared test specification")
-    func seedsDecode() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fuzz/Corpus/ISO8583")
-        let seeds = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
-        #expect(seeds.count >= 3)
-        for seed in seeds {
-            let bytes = Array(try Data(contentsOf: seed))
-            let message = try codec.decode(bytes)
-            #expect(try codec.encode(message) == bytes, "\(seed.lastPathComponent)")
-        }
-    }
-}

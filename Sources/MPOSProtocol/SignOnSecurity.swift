@@ -96,7 +96,9 @@ public enum SignOnSecurity {
         var rest = Substring(field)
         func next<U: KeyUsage>(_ usage: U.Type) throws -> AESKey<U> {
             let lengthDigits = rest.dropFirst().prefix(4)
-            guard let length = Int(lengthDigits), lengthDigits.count == 4, rest.count >= length + 6 else {
+            // Digits only: Int() would also take "+123" or "-001".
+            guard lengthDigits.count == 4, lengthDigits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let length = Int(lengthDigits), length >= 16, rest.count >= length + 6 else {
                 throw ProtocolError(.keyDeliveryInvalid, "field 62 is malformed")
             }
             let key: AESKey<U>

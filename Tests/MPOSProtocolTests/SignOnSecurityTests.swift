@@ -104,6 +104,9 @@ struct SignOnSecurityTests {
         #expect(throws: ProtocolError(.keyDeliveryInvalid, "")) { try SignOnSecurity.sessionKeys(fromKeyBlocksField: String(wrongKCV), under: masterKey, keySet: keySet) }
         #expect(throws: ProtocolError(.keyDeliveryInvalid, "")) { try SignOnSecurity.sessionKeys(fromKeyBlocksField: field + "X", under: masterKey, keySet: keySet) }
         #expect(throws: ProtocolError(.keyDeliveryInvalid, "")) { try SignOnSecurity.sessionKeys(fromKeyBlocksField: String(field.prefix(100)), under: masterKey, keySet: keySet) }
+        for hostile in ["D-001P0AE00N0000", "D+144P0AE00N0000", "D0000", "D", ""] {
+            #expect(throws: ProtocolError(.keyDeliveryInvalid, "")) { try SignOnSecurity.sessionKeys(fromKeyBlocksField: hostile, under: masterKey, keySet: keySet) }
+        }
     }
 
     @Test("operator credentials: bounded, redacted, constant-time equal")

@@ -16,7 +16,7 @@ public struct MessageTypeIndicator: Sendable, Hashable, CustomStringConvertible 
 /// business, not the codec's.
 ///
 /// It prints the MTI and the numbers of the fields present, never their content.
-public struct ISO8583Message: Sendable, Equatable, CustomStringConvertible {
+public struct ISO8583Message: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var mti: MessageTypeIndicator
     private var values: [[UInt8]?]
 
@@ -50,5 +50,11 @@ public struct ISO8583Message: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "ISO8583Message(\(mti), fields \(presentFields.map(String.init).joined(separator: ",")))"
+    }
+    public var debugDescription: String { description }
+    /// `dump` and debuggers see the MTI and which fields are present, never their content
+    /// (PIN blocks, cryptograms, card data).
+    public var customMirror: Mirror {
+        Mirror(self, children: ["mti": mti.rawValue, "fields": presentFields], displayStyle: .struct)
     }
 }

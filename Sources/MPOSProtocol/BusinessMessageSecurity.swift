@@ -54,7 +54,10 @@ public struct KeySetIdentifier: Sendable, Hashable, CustomStringConvertible {
 ///    included — authenticated by AES-CMAC under the MAC key in field 64, which is the last
 ///    field, so the MAC covers exactly the bytes before it.
 ///
-/// The receiver verifies the MAC first, and only then opens anything.
+/// The receiver verifies the MAC first (``verify(_:codec:macKey:)`` returns an
+/// ``AuthenticatedMessage``), and only then opens anything: opening takes that type. Requests
+/// and responses share the session's MAC and data keys; the MTI, which the MAC covers, tells
+/// them apart, and the terminal matches a response to its request by fields 11 and 41.
 public enum BusinessMessageSecurity {
     static let macLength = 16
 
@@ -62,17 +65,14 @@ public enum BusinessMessageSecurity {
     /// its MAC. The caller has set MTI and fields 3, 7, 11, 41 (and 52, if a PIN is carried).
     public static func protect(_ message: ISO8583Message, confidential: ConfidentialData?, keys: SessionKeys, codec: ISO8583Codec) throws -> [UInt8] {
         var message = message
-        // The associated data concatenates these fixed-length fields: all must be there.
-        for field in [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID] where message[field] == nil {
-            throw ProtocolError(.missingOrUnexpectedField, "a business message carries field \(field)")
-        }
         guard !message.presentFields.contains(where: { $0 > MPOSField.messageAuthenticationCode }) else {
             throw ProtocolError(.missingOrUnexpectedField, "a business message has no field after 64")
         }
         message.setText(MPOSField.keySetIdentifier, keys.keySet.field)
+        _ = try associatedData(of: message)  // 7, 11, 41 (and now 53) must be present
         if let confidential {
             message[MPOSField.confidentialData] = try AuthenticatedEncryption.seal(
-                confidential.encoded(), authenticating: associatedData(of: message), using: keys.dataKey)
+                confidential.encoded(), authenticating: try associatedData(of: message), using: keys.dataKey)
         }
         message[MPOSField.messageAuthenticationCode] = [UInt8](repeating: 0, count: macLength)
         var bytes = try codec.encode(message)
@@ -81,9 +81,10 @@ public enum BusinessMessageSecurity {
         return bytes
     }
 
-    /// Verifies the MAC of a received business message (raw frame and its decoding). Throws
-    /// ``ProtocolError`` (response `A0`) unless field 64 is present, last, and verifies.
-    public static func verifyMAC(of bytes: [UInt8], decoded message: ISO8583Message, using macKey: AESKey<MessageAuthentication>) throws {
+    /// Decodes a received business message and verifies its MAC. Throws ``ProtocolError``
+    /// (response `A0`) unless field 64 is present, last, and verifies under `macKey`.
+    public static func verify(_ bytes: [UInt8], codec: ISO8583Codec, macKey: AESKey<MessageAuthentication>) throws -> AuthenticatedMessage {
+        let message = try decode(bytes, codec: codec)
         guard message[MPOSField.messageAuthenticationCode] != nil,
               !message.presentFields.contains(where: { $0 > MPOSField.messageAuthenticationCode }),
               bytes.count > macLength
@@ -93,28 +94,29 @@ public enum BusinessMessageSecurity {
         } catch {
             throw ProtocolError(.macFailure, "the message authentication code does not verify")
         }
+        return AuthenticatedMessage(message: message, bytes: bytes)
     }
 
-    /// Opens field 61 of a message whose MAC has been verified.
-    public static func openConfidentialData(of message: ISO8583Message, using dataKey: AESKey<DataEncryption>) throws -> ConfidentialData {
+    /// Opens field 61 of a message whose MAC has verified.
+    public static func openConfidentialData(of authenticated: AuthenticatedMessage, using dataKey: AESKey<DataEncryption>) throws -> ConfidentialData {
+        let message = authenticated.message
         guard let sealed = message[MPOSField.confidentialData] else {
             throw ProtocolError(.missingOrUnexpectedField, "field 61 is missing")
         }
+        let aad = try associatedData(of: message)
         let plaintext: [UInt8]
         do {
-            plaintext = try AuthenticatedEncryption.open(sealed, authenticating: associatedData(of: message), using: dataKey)
+            plaintext = try AuthenticatedEncryption.open(sealed, authenticating: aad, using: dataKey)
         } catch {
             throw ProtocolError(.confidentialDataInvalid, "field 61 does not open under the session's data key")
         }
         return try ConfidentialData(decoding: plaintext)
     }
 
-    /// MTI ‖ field 7 ‖ field 11 ‖ field 41 ‖ field 53, as sent (absent fields contribute nothing).
-    static func associatedData(of message: ISO8583Message) -> [UInt8] {
-        var aad = Array(message.mti.rawValue.utf8)
-        for field in [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.keySetIdentifier] {
-            aad += message[field] ?? []
-        }
-        return aad
+    /// MTI ‖ field 7 ‖ field 11 ‖ field 41 ‖ field 53, as sent; all required (fixed lengths, so
+    /// the concatenation is unambiguous).
+    static func associatedData(of message: ISO8583Message) throws(ProtocolError) -> [UInt8] {
+        Array(message.mti.rawValue.utf8) + (try requiredFields(
+            [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.keySetIdentifier], of: message))
     }
 }

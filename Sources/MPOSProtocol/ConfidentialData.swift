@@ -2,7 +2,7 @@
 /// tag-length-value items, tag 1 byte, length 2 bytes big-endian, value.
 ///
 /// Prints only its tags: its values are card numbers, identity numbers and contracts.
-public struct ConfidentialData: Sendable, Equatable, CustomStringConvertible {
+public struct ConfidentialData: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public enum Tag: UInt8, Sendable, CaseIterable {
         /// Card number, ASCII digits.
         case cardNumber = 0x01
@@ -69,6 +69,9 @@ public struct ConfidentialData: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         "ConfidentialData(tags \(items.map { String($0.tag.rawValue) }.joined(separator: ",")))"
     }
+    public var debugDescription: String { description }
+    /// `dump` and debuggers see the tags, never the values.
+    public var customMirror: Mirror { Mirror(self, children: ["tags": items.map(\.tag)], displayStyle: .struct) }
 
     private static func invalid(_ message: String) -> ProtocolError {
         ProtocolError(.confidentialDataInvalid, message)

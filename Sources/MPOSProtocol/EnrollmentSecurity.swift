@@ -5,7 +5,7 @@ public import MPOSCrypto
 /// shown as 32 hex digits in groups of 4. It proves to the host that the device is the one the
 /// administrator meant, and to the device that the host is the real one (both MAC their
 /// enrollment messages under a key derived from it), which pins the host's public keys.
-public struct EnrollmentCode: Sendable, CustomStringConvertible {
+public struct EnrollmentCode: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     let bytes: [UInt8]
 
     /// A fresh code from the system's cryptographically secure generator.
@@ -29,21 +29,25 @@ public struct EnrollmentCode: Sendable, CustomStringConvertible {
         return stride(from: 0, to: 32, by: 4).map { String(hex[$0..<($0 + 4)]) }.joined(separator: "-")
     }
 
-    /// `K_EC`: AES-CMAC key for this terminal's enrollment messages,
-    /// SP 800-108(code, label `M6/MPOS ENROLL`, context terminal ID).
-    func proofKey(terminalID: String) throws -> AESKey<MessageAuthentication> {
+    /// `K_EC`: the AES-CMAC key of this terminal's enrollment messages in one direction,
+    /// SP 800-108(code, label `M6/MPOS ENROLL REQ` or `M6/MPOS ENROLL RSP`, context terminal ID).
+    /// Two keys, so a terminal's own request reflected back cannot pass as the host's answer.
+    func proofKey(terminalID: String, response: Bool) throws -> AESKey<MessageAuthentication> {
         try CounterModeKDF.deriveKey(MessageAuthentication.self, size: .bits128, from: AESKey<BaseDerivation>(unsafeRawBytes: bytes),
-                                     label: Array("MPOS ENROLL".utf8), context: Array(terminalID.utf8))
+                                     label: Array((response ? "MPOS ENROLL RSP" : "MPOS ENROLL REQ").utf8), context: Array(terminalID.utf8))
     }
 
     public var description: String { "EnrollmentCode(redacted)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
 /// Enrollment's cryptography (0800/0810, field 70 = `810`), both sides.
 ///
-/// Request: 7, 11, 41, 70, 120 = the device's signing key ‖ sealing key (65 + 65 bytes), then
-/// 127 = the device's signature over every byte before it (possession of the private key), then
-/// 128 = AES-CMAC under `K_EC` over every byte before it (knowledge of the code).
+/// Request (0800): 7, 11, 41, 70, 120 = the device's signing key ‖ sealing key (65 + 65 bytes,
+/// two different points), then 127 = the device's signature over every byte before it
+/// (possession of the private key), then 128 = AES-CMAC under `K_EC` (request direction) over
+/// every byte before it (knowledge of the code).
 /// Response: 39, 7, 11, 41, 70 echoed, 120 = the host's signing key ‖ sealing key, 127 = host
 /// signature, 128 = CMAC under `K_EC`. The terminal trusts the host keys only if that CMAC
 /// verifies: then they are pinned.
@@ -54,9 +58,12 @@ public enum EnrollmentSecurity {
         signing.x963 + sealing.x963
     }
 
-    public static func publicKeys(of message: ISO8583Message) throws -> (signing: SigningPublicKey, sealing: SealingPublicKey) {
+    static func publicKeys(of message: ISO8583Message) throws -> (signing: SigningPublicKey, sealing: SealingPublicKey) {
         guard let field = message[MPOSField.publicKeys], field.count == 130 else {
             throw ProtocolError(.missingOrUnexpectedField, "field 120 holds two 65-byte public keys")
+        }
+        guard field.prefix(65) != field.suffix(65) else {
+            throw ProtocolError(.signatureInvalid, "field 120 must hold two different keys: one signs, one receives envelopes")
         }
         do {
             return (try SigningPublicKey(x963: field.prefix(65)), try SealingPublicKey(x963: field.suffix(65)))
@@ -65,9 +72,10 @@ public enum EnrollmentSecurity {
         }
     }
 
-    /// Encodes `message` (with 120 set) signed and MACed: 127, then 128.
+    /// Encodes `message` (with 120 set; MTI 0800 or 0810) signed and MACed: 127, then 128.
     public static func protect(_ message: ISO8583Message, signingKey: SigningPrivateKey, code: EnrollmentCode, terminalID: String, codec: ISO8583Codec) throws -> [UInt8] {
         var message = message
+        let response = try isResponse(message)
         guard !message.presentFields.contains(where: { $0 >= MPOSField.signature }) else {
             throw ProtocolError(.missingOrUnexpectedField, "fields 127 and 128 are added here")
         }
@@ -77,26 +85,42 @@ public enum EnrollmentSecurity {
         let signatureEnd = bytes.count - macLength
         let signature = try signingKey.signature(for: bytes[..<(signatureEnd - signatureLength)])
         bytes.replaceSubrange((signatureEnd - signatureLength)..<signatureEnd, with: signature)
-        let mac = try CMAC.authenticationCode(for: bytes[..<signatureEnd], using: code.proofKey(terminalID: terminalID))
+        let mac = try CMAC.authenticationCode(for: bytes[..<signatureEnd], using: code.proofKey(terminalID: terminalID, response: response))
         bytes.replaceSubrange(signatureEnd..., with: mac)
         return bytes
     }
 
-    /// Verifies 128 (the code) first, then 127 (the signer). Either failing is response `63`.
-    public static func verify(_ bytes: [UInt8], decoded message: ISO8583Message, signer: SigningPublicKey, code: EnrollmentCode, terminalID: String) throws {
+    /// Decodes a received enrollment message and verifies 128 (the code, in the direction its
+    /// MTI says) first, then 127 (signed by the key in its own field 120). Returns the message
+    /// and those keys: the device's, to enroll; or the host's, to pin. Any failure is `63`.
+    public static func verify(_ bytes: [UInt8], codec: ISO8583Codec, code: EnrollmentCode, terminalID: String) throws
+        -> (message: AuthenticatedMessage, signing: SigningPublicKey, sealing: SealingPublicKey)
+    {
+        let message = try decode(bytes, codec: codec)
+        let response = try isResponse(message)
         guard message[MPOSField.secondaryMAC] != nil, message[MPOSField.signature]?.count == signatureLength,
               bytes.count > signatureLength + macLength + 3
         else { throw ProtocolError(.signatureInvalid, "an enrollment message ends with a 64-byte field 127 and field 128") }
         let signatureEnd = bytes.count - macLength
         do {
-            try CMAC.verify(bytes[signatureEnd...], for: bytes[..<signatureEnd], using: code.proofKey(terminalID: terminalID))
+            try CMAC.verify(bytes[signatureEnd...], for: bytes[..<signatureEnd], using: code.proofKey(terminalID: terminalID, response: response))
         } catch {
             throw ProtocolError(.signatureInvalid, "the enrollment code proof does not verify")
         }
+        let keys = try publicKeys(of: message)
         do {
-            try signer.verify(bytes[(signatureEnd - signatureLength)..<signatureEnd], for: bytes[..<(signatureEnd - signatureLength)])
+            try keys.signing.verify(bytes[(signatureEnd - signatureLength)..<signatureEnd], for: bytes[..<(signatureEnd - signatureLength)])
         } catch {
             throw ProtocolError(.signatureInvalid, "the enrollment signature does not verify")
+        }
+        return (AuthenticatedMessage(message: message, bytes: bytes), keys.signing, keys.sealing)
+    }
+
+    private static func isResponse(_ message: ISO8583Message) throws(ProtocolError) -> Bool {
+        switch message.mti {
+        case MessageKind.enrollment.requestMTI: return false
+        case MessageKind.enrollment.responseMTI: return true
+        default: throw ProtocolError(.missingOrUnexpectedField, "an enrollment message is 0800 or 0810")
         }
     }
 }

@@ -48,6 +48,7 @@ public struct TransmissionDateTime: Sendable, Hashable, CustomStringConvertible 
 
     /// Refuses a time more than `skew` seconds before or after `now` (response `A4`).
     public func checkFreshness(now: Date, skew: TimeInterval) throws(ProtocolError) {
+        precondition(skew.isFinite && skew >= 0, "the skew is a configured, finite, non-negative interval")
         guard let date = date(closestTo: now), abs(date.timeIntervalSince(now)) <= skew else {
             throw ProtocolError(.staleOrFutureMessage, "the transmission time is outside the permitted skew of \(Int(skew)) s")
         }
@@ -108,5 +109,39 @@ public struct RetransmissionCache: Sendable {
     /// Remembers the response sent for a STAN that ``check(stan:request:)`` called new.
     public mutating func record(response: [UInt8], forSTAN stan: String) {
         entries[stan]?.response = response
+    }
+
+    /// Forgets a STAN whose processing failed before any response was sent, so that its
+    /// retransmission is processed again rather than left waiting.
+    public mutating func abandon(stan: String) {
+        guard entries[stan]?.response == nil else { return }
+        entries[stan] = nil
+        order.removeAll { $0 == stan }
+    }
+}
+
+/// Replay protection for the signed network management requests (enrollment, sign-on, echo,
+/// sign-off), which carry no session MAC and so could otherwise be replayed into a later
+/// session within the clock skew: per terminal, across sessions, their (field 7, STAN) must
+/// strictly increase. The host keeps one per terminal, with the terminal's record.
+public struct NetworkRequestOrder: Sendable, Equatable {
+    public private(set) var lastTime: Date?
+    public private(set) var lastSTAN: String?
+
+    public init(lastTime: Date? = nil, lastSTAN: String? = nil) {
+        self.lastTime = lastTime
+        self.lastSTAN = lastSTAN
+    }
+
+    /// Accepts a request sent at `time` (field 7, resolved against the host clock) with `stan`
+    /// only if it comes after the last one accepted; otherwise `A4`.
+    public mutating func accept(time: Date, stan: String) throws(ProtocolError) {
+        if let lastTime, let lastSTAN {
+            guard time > lastTime || (time == lastTime && stan > lastSTAN) else {
+                throw ProtocolError(.staleOrFutureMessage, "the request is not later than the terminal's last accepted network request")
+            }
+        }
+        lastTime = time
+        lastSTAN = stan
     }
 }

@@ -3,7 +3,7 @@ public import MPOSCrypto
 
 /// An operator's number and key (the patent's operator table), as typed at the terminal. The
 /// key prints redacted and compares in constant time; both travel only inside an HPKE envelope.
-public struct OperatorCredentials: Sendable, Equatable, CustomStringConvertible {
+public struct OperatorCredentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public let number: String
     let key: [UInt8]
 
@@ -39,16 +39,17 @@ public struct OperatorCredentials: Sendable, Equatable, CustomStringConvertible 
     }
 
     public var description: String { "OperatorCredentials(\(number), key redacted)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["number": number], displayStyle: .struct) }
 }
 
 /// The sign-on's cryptography, both sides (docs/protocol.md, section 5).
 public enum SignOnSecurity {
-    /// HPKE `info` for operator credentials: a label, then the request's MTI, 7, 11, 41 and 70,
-    /// so an envelope cannot be lifted into another message.
-    static func credentialsInfo(for message: ISO8583Message) -> [UInt8] {
+    /// HPKE `info` for operator credentials: a label, then the request's MTI, 7, 11, 41 and 70
+    /// (all required, fixed lengths), so an envelope cannot be lifted into another message.
+    static func credentialsInfo(for message: ISO8583Message) throws(ProtocolError) -> [UInt8] {
         Array("mpos v1 operator credentials".utf8) + [0x00] + Array(message.mti.rawValue.utf8)
-            + [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.networkManagementCode]
-                .flatMap { message[$0] ?? [] }
+            + (try requiredFields([MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.networkManagementCode], of: message))
     }
 
     /// HPKE `info` for a terminal master key: a label, the terminal ID and the key set.
@@ -64,13 +65,15 @@ public enum SignOnSecurity {
         message[MPOSField.sealedEnvelope] = try host.seal(credentials.encoded, info: credentialsInfo(for: message))
     }
 
-    /// The host opens field 63 (after verifying the device's signature).
-    public static func openCredentials(of message: ISO8583Message, with host: SealingPrivateKey) throws -> OperatorCredentials {
+    /// The host opens field 63 of a request whose device signature has verified.
+    public static func openCredentials(of authenticated: AuthenticatedMessage, with host: SealingPrivateKey) throws -> OperatorCredentials {
+        let message = authenticated.message
         guard let envelope = message[MPOSField.sealedEnvelope] else {
             throw ProtocolError(.missingOrUnexpectedField, "field 63 is missing")
         }
+        let info = try credentialsInfo(for: message)
         do {
-            return try OperatorCredentials(decoding: host.open(envelope, info: credentialsInfo(for: message)))
+            return try OperatorCredentials(decoding: host.open(envelope, info: info))
         } catch let error as ProtocolError {
             throw error
         } catch {
@@ -86,8 +89,8 @@ public enum SignOnSecurity {
     public static func keyBlocksField(pinKey: AESKey<PINEncryption>, macKey: AESKey<MessageAuthentication>, dataKey: AESKey<DataEncryption>,
                                       under masterKey: AESKey<KeyBlockProtection>) throws -> String {
         try TR31.wrap(pinKey.restricted(to: .encryptOnly), under: masterKey, exportability: .nonExportable) + pinKey.checkValue().hex
-            + TR31.wrap(macKey, under: masterKey, exportability: .nonExportable) + macKey.checkValue().hex
-            + TR31.wrap(dataKey, under: masterKey, exportability: .nonExportable) + dataKey.checkValue().hex
+            + TR31.wrap(macKey.restricted(to: .generateAndVerify), under: masterKey, exportability: .nonExportable) + macKey.checkValue().hex
+            + TR31.wrap(dataKey.restricted(to: .encryptAndDecrypt), under: masterKey, exportability: .nonExportable) + dataKey.checkValue().hex
     }
 
     /// The terminal unwraps field 62 — each block as the usage its position says, or not at

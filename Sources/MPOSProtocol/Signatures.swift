@@ -21,9 +21,10 @@ public enum MessageSignature {
         return bytes
     }
 
-    /// Verifies field 127 of a received message (raw frame and its decoding). Throws
-    /// ``ProtocolError`` (response `63`) unless the signature is present, last, 64 bytes and valid.
-    public static func verify(_ bytes: [UInt8], decoded message: ISO8583Message, with key: SigningPublicKey) throws {
+    /// Decodes a received frame and verifies its field 127. Throws ``ProtocolError`` (response
+    /// `63`) unless the signature is present, last, 64 bytes and valid for `key`.
+    public static func verify(_ bytes: [UInt8], codec: ISO8583Codec, signer key: SigningPublicKey) throws -> AuthenticatedMessage {
+        let message = try decode(bytes, codec: codec)
         guard let signature = message[MPOSField.signature], signature.count == signatureLength,
               !message.presentFields.contains(where: { $0 > MPOSField.signature }), bytes.count > signatureLength
         else { throw ProtocolError(.signatureInvalid, "field 127 must be a 64-byte signature and the last field") }
@@ -32,5 +33,6 @@ public enum MessageSignature {
         } catch {
             throw ProtocolError(.signatureInvalid, "the signature does not verify")
         }
+        return AuthenticatedMessage(message: message, bytes: bytes)
     }
 }

@@ -42,7 +42,7 @@ Kinds and case fields:
   components key, components [hex, ...], component_kcvs [kcv, ...], key_kcv
                                             2 or 3 components XOR to key, 3-byte CMAC KCVs
   ecdsa      public_key (X9.62, 65 bytes), message, signature (raw r || s, 64 bytes)
-                                            ECDSA P-256 with SHA-256
+                                            ECDSA P-256 with SHA-256, s <= n/2 (low-S)
   hpke       private_key (32-byte scalar), info, plaintext, envelope (enc || ct || tag)
                                             RFC 9180 base mode, P256_SHA256_AES_GCM_256
 """
@@ -452,10 +452,15 @@ def _x963(public_key: ec.EllipticCurvePublicKey) -> bytes:
     return public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
 
 
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
 def verify_ecdsa(case: Case) -> list[str]:
     signature = case["signature"]
     if len(signature) != 64:
         return ["signature is not 64 bytes"]
+    if int.from_bytes(signature[32:], "big") > _P256_ORDER // 2:
+        return ["signature s is not in the lower half (mpos signs low-S only)"]
     try:
         public_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), case["public_key"])
         der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
@@ -470,6 +475,7 @@ def produce_ecdsa(rng: random.Random) -> Case:
     private_key = ec.generate_private_key(ec.SECP256R1())
     message = rng.randbytes(rng.randint(0, 300))
     r, s_value = decode_dss_signature(private_key.sign(message, ec.ECDSA(hashes.SHA256())))
+    s_value = min(s_value, _P256_ORDER - s_value)  # mpos's rule: low-S
     signature = r.to_bytes(32, "big") + s_value.to_bytes(32, "big")
     return {"public_key": hx(_x963(private_key.public_key())), "message": hx(message), "signature": hx(signature)}
 

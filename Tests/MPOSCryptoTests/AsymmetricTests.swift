@@ -19,6 +19,13 @@ struct AsymmetricTests {
         }
         #expect(throws: MPOSCryptoError(.signatureInvalid, "")) { try key.publicKey.verify(signature.prefix(63), for: message) }
         #expect(throws: MPOSCryptoError(.signatureInvalid, "")) { try key.publicKey.verify([UInt8](repeating: 0, count: 64), for: message) }
+        // Always low-S; the high-S twin (r, n − s), valid in plain ECDSA, is refused.
+        for _ in 0..<50 {
+            let signature = try key.signature(for: message)
+            #expect(LowS.isLow(Array(signature.suffix(32))))
+            let twin = Array(signature.prefix(32)) + LowS.subtract(Array(signature.suffix(32)), from: LowS.order)
+            #expect(throws: MPOSCryptoError(.signatureInvalid, "")) { try key.publicKey.verify(twin, for: message) }
+        }
     }
 
     @Test("public keys travel as 65-byte X9.62 points; off-curve or short ones are refused")
@@ -50,12 +57,13 @@ struct AsymmetricTests {
         #expect(throws: MPOSCryptoError(.envelopeInvalid, "")) { try recipient.open([UInt8](repeating: 4, count: 1000), info: info) }
     }
 
-    @Test("private keys never print")
+    @Test("private keys never print, and dump shows no key material")
     func redaction() throws {
         let signing = SigningPrivateKey(), sealing = SealingPrivateKey()
         let scalars = [Hex.encode(signing.unsafeRawRepresentation.prefix(6)), Hex.encode(sealing.unsafeRawRepresentation.prefix(6))]
-        for text in [signing.description, sealing.description, "\(signing)", "\(sealing)"] {
+        for text in [signing.description, sealing.description, "\(signing)", "\(sealing)", dumped(signing), dumped(sealing)] {
             #expect(scalars.allSatisfy { !text.contains($0) })
+            #expect(text.split(whereSeparator: \.isNewline).count <= 2, "dump shows the description, not the key's internals")
         }
     }
 }

@@ -18,53 +18,73 @@ struct EnrollmentSecurityTests {
         return try EnrollmentSecurity.protect(message, signingKey: device, code: code, terminalID: "00000001", codec: codec)
     }
 
+    func response(code: EnrollmentCode, signing: SigningPrivateKey, sealing: SealingPrivateKey, to request: ISO8583Message) throws -> [UInt8] {
+        var response = ISO8583Message(mti: MessageKind.enrollment.responseMTI)
+        for field in [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.networkManagementCode] {
+            response[field] = request[field]
+        }
+        response.setText(MPOSField.responseCode, ResponseCode.approved.rawValue)
+        response[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: signing.publicKey, sealing: sealing.publicKey)
+        return try EnrollmentSecurity.protect(response, signingKey: signing, code: code, terminalID: "00000001", codec: codec)
+    }
+
     @Test("the host accepts the device that knows the code and holds its key; the device pins the host that knows the code")
     func exchange() throws {
         let code = EnrollmentCode(), device = SigningPrivateKey(), sealing = SealingPrivateKey()
         let wire = try request(code: code, device: device, sealing: sealing)
-        let received = try codec.decode(wire)
-        #expect(MessageKind(request: received) == .enrollment)
-        let keys = try EnrollmentSecurity.publicKeys(of: received)
-        #expect(keys.signing == device.publicKey && keys.sealing == sealing.publicKey)
-        try EnrollmentSecurity.verify(wire, decoded: received, signer: keys.signing, code: code, terminalID: "00000001")
+        let (received, deviceSigning, deviceSealing) = try EnrollmentSecurity.verify(wire, codec: codec, code: code, terminalID: "00000001")
+        #expect(MessageKind(request: received.message) == .enrollment)
+        #expect(deviceSigning == device.publicKey && deviceSealing == sealing.publicKey)
 
         let hostSigning = SigningPrivateKey(), hostSealing = SealingPrivateKey()
-        var response = ISO8583Message(mti: MessageKind.enrollment.responseMTI)
-        for field in [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.networkManagementCode] {
-            response[field] = received[field]
-        }
-        response.setText(MPOSField.responseCode, ResponseCode.approved.rawValue)
-        response[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: hostSigning.publicKey, sealing: hostSealing.publicKey)
-        let responseWire = try EnrollmentSecurity.protect(response, signingKey: hostSigning, code: code, terminalID: "00000001", codec: codec)
-        let answer = try codec.decode(responseWire)
-        let hostKeys = try EnrollmentSecurity.publicKeys(of: answer)
-        try EnrollmentSecurity.verify(responseWire, decoded: answer, signer: hostKeys.signing, code: code, terminalID: "00000001")
-        #expect(hostKeys.signing == hostSigning.publicKey)
-
-        // An impostor host without the code cannot get its keys pinned.
-        let impostor = try EnrollmentSecurity.protect(response, signingKey: SigningPrivateKey(), code: EnrollmentCode(), terminalID: "00000001", codec: codec)
-        #expect(throws: ProtocolError(.signatureInvalid, "")) {
-            try EnrollmentSecurity.verify(impostor, decoded: codec.decode(impostor), signer: hostKeys.signing, code: code, terminalID: "00000001")
-        }
+        let answer = try response(code: code, signing: hostSigning, sealing: hostSealing, to: received.message)
+        let (_, pinnedSigning, pinnedSealing) = try EnrollmentSecurity.verify(answer, codec: codec, code: code, terminalID: "00000001")
+        #expect(pinnedSigning == hostSigning.publicKey && pinnedSealing == hostSealing.publicKey)
     }
 
-    @Test("a wrong code, another terminal ID, another device's signature or a changed byte is refused (63)")
+    @Test("an impostor host with its own keys but without the code cannot get them pinned")
+    func impostorHost() throws {
+        let code = EnrollmentCode()
+        let wire = try request(code: code, device: SigningPrivateKey(), sealing: SealingPrivateKey())
+        let received = try codec.decode(wire)
+        // Signed by the impostor's own key, which its own field 120 names: only the code is missing.
+        let impostor = try response(code: EnrollmentCode(), signing: SigningPrivateKey(), sealing: SealingPrivateKey(), to: received)
+        #expect(throws: ProtocolError(.signatureInvalid, "")) { try EnrollmentSecurity.verify(impostor, codec: codec, code: code, terminalID: "00000001") }
+    }
+
+    @Test("a terminal's own request reflected back does not pass as the host's answer")
+    func reflection() throws {
+        let code = EnrollmentCode()
+        let wire = try request(code: code, device: SigningPrivateKey(), sealing: SealingPrivateKey())
+        var reflected = try codec.decode(wire)
+        reflected.mti = MessageKind.enrollment.responseMTI
+        let reflectedWire = try codec.encode(reflected)
+        #expect(throws: ProtocolError(.signatureInvalid, "")) { try EnrollmentSecurity.verify(reflectedWire, codec: codec, code: code, terminalID: "00000001") }
+    }
+
+    @Test("a wrong code, another terminal ID, one key for both uses, or a changed byte is refused (63)")
     func refusals() throws {
         let code = EnrollmentCode(), device = SigningPrivateKey(), sealing = SealingPrivateKey()
         let wire = try request(code: code, device: device, sealing: sealing)
-        let received = try codec.decode(wire)
-        #expect(throws: ProtocolError(.signatureInvalid, "")) { try EnrollmentSecurity.verify(wire, decoded: received, signer: device.publicKey, code: EnrollmentCode(), terminalID: "00000001") }
-        #expect(throws: ProtocolError(.signatureInvalid, "")) { try EnrollmentSecurity.verify(wire, decoded: received, signer: device.publicKey, code: code, terminalID: "00000002") }
-        #expect(throws: ProtocolError(.signatureInvalid, "")) { try EnrollmentSecurity.verify(wire, decoded: received, signer: SigningPrivateKey().publicKey, code: code, terminalID: "00000001") }
+        #expect(throws: ProtocolError(.signatureInvalid, "")) { try EnrollmentSecurity.verify(wire, codec: codec, code: EnrollmentCode(), terminalID: "00000001") }
+        #expect(throws: ProtocolError(.signatureInvalid, "")) { try EnrollmentSecurity.verify(wire, codec: codec, code: code, terminalID: "00000002") }
         for index in stride(from: 0, to: wire.count, by: 5) {
             var changed = wire
             changed[index] ^= 0x02
-            guard let decoded = try? codec.decode(changed) else { continue }
-            #expect(throws: ProtocolError.self, "byte \(index)") { try EnrollmentSecurity.verify(changed, decoded: decoded, signer: device.publicKey, code: code, terminalID: "00000001") }
+            #expect(throws: ProtocolError.self, "byte \(index)") { try EnrollmentSecurity.verify(changed, codec: codec, code: code, terminalID: "00000001") }
         }
+        // Field 120 with the same point twice: one key would both sign and receive envelopes.
+        var message = ISO8583Message(mti: MessageKind.enrollment.requestMTI)
+        message.setText(MPOSField.transmissionDateTime, "1127074300")
+        message.setText(MPOSField.systemTraceAuditNumber, "000001")
+        message.setText(MPOSField.terminalID, "00000001")
+        message.setText(MPOSField.networkManagementCode, NetworkManagementCode.enrollment.rawValue)
+        message[MPOSField.publicKeys] = device.publicKey.x963 + device.publicKey.x963
+        let sameKey = try EnrollmentSecurity.protect(message, signingKey: device, code: code, terminalID: "00000001", codec: codec)
+        #expect(throws: ProtocolError(.signatureInvalid, "")) { try EnrollmentSecurity.verify(sameKey, codec: codec, code: code, terminalID: "00000001") }
     }
 
-    @Test("codes: 32 hex digits, shown in groups, typed with or without dashes, never printed")
+    @Test("codes: 32 hex digits, shown in groups, typed with or without dashes, never printed or dumped")
     func codes() throws {
         let code = EnrollmentCode()
         let shown = code.unsafeDisplayText
@@ -72,6 +92,9 @@ struct EnrollmentSecurityTests {
         let typed = try EnrollmentCode(text: shown.replacingOccurrences(of: "-", with: " ").lowercased())
         #expect(typed.bytes == code.bytes)
         #expect(code.description == "EnrollmentCode(redacted)")
+        var dumped = ""
+        dump(code, to: &dumped)
+        #expect(dumped.split(whereSeparator: \.isNewline).count <= 1, "dump shows no bytes")
         #expect(throws: ProtocolError.self) { try EnrollmentCode(text: "1234") }
         #expect(EnrollmentCode().bytes != code.bytes)
     }

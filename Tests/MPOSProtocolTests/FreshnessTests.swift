@@ -63,4 +63,37 @@ struct FreshnessTests {
         #expect(cache.check(stan: "000004", request: request) == .new)
         #expect(cache.check(stan: "000001", request: Array("0200 other".utf8)) == .new)
     }
+
+    @Test("a STAN whose processing failed is forgotten, so its retransmission is processed again")
+    func abandon() {
+        var cache = RetransmissionCache()
+        let request = Array("0200 request".utf8)
+        #expect(cache.check(stan: "000007", request: request) == .new)
+        cache.abandon(stan: "000007")
+        #expect(cache.check(stan: "000007", request: request) == .new)
+        cache.record(response: [1], forSTAN: "000007")
+        cache.abandon(stan: "000007")  // answered: not forgotten
+        #expect(cache.check(stan: "000007", request: request) == .retransmission(response: [1]))
+    }
+
+    @Test("signed network requests must come in order, across sessions: a replayed sign-off is refused (A4)")
+    func networkRequestOrder() throws {
+        var order = NetworkRequestOrder()
+        let t0 = Self.date(2026, 11, 27, 7, 0, 0)
+        try order.accept(time: t0, stan: "000001")                          // sign-on
+        try order.accept(time: t0.addingTimeInterval(60), stan: "000002")   // sign-off
+        try order.accept(time: t0.addingTimeInterval(120), stan: "000003")  // sign-on again
+        let replay = #expect(throws: ProtocolError.self) { try order.accept(time: t0.addingTimeInterval(60), stan: "000002") }
+        #expect(replay?.responseCode == .staleMessage)
+        #expect(throws: ProtocolError(.staleOrFutureMessage, "")) { try order.accept(time: t0.addingTimeInterval(120), stan: "000003") }
+        try order.accept(time: t0.addingTimeInterval(120), stan: "000004")  // same second, later STAN
+        #expect(order.lastSTAN == "000004")
+    }
+
+    @Test("exactly the skew passes")
+    func skewBoundary() throws {
+        let now = Self.date(2026, 11, 27, 7, 43, 5)
+        try TransmissionDateTime(now.addingTimeInterval(-300)).checkFreshness(now: now, skew: 300)
+        try TransmissionDateTime(now.addingTimeInterval(300)).checkFreshness(now: now, skew: 300)
+    }
 }

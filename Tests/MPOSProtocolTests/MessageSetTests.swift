@@ -27,7 +27,7 @@ struct MessageSetTests {
         #expect(codes.allSatisfy { $0.utf8.count == 2 })
     }
 
-    @Test("the field table: the enrollment MAC (128) then the signature (127) come last; MAC at 64 in business messages")
+    @Test("the field table: the signature (127) then the enrollment MAC (128) come last; MAC at 64 in business messages")
     func table() {
         let fields = MessageSpecification.mpos.definedFields.map(\.number)
         #expect(fields.suffix(2) == [MPOSField.signature, MPOSField.secondaryMAC])

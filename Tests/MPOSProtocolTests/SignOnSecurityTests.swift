@@ -1,7 +1,9 @@
 import ISO8583
-import MPOSCrypto
+@testable import MPOSCrypto
 import Testing
 @testable import MPOSProtocol
+
+typealias LowSForTests = LowS
 
 @Suite("Sign-on security: signed requests, sealed credentials, delivered keys")
 struct SignOnSecurityTests {
@@ -26,10 +28,10 @@ struct SignOnSecurityTests {
         #expect(!String(decoding: wire, as: UTF8.self).contains("111111"), "the operator key never travels in clear")
 
         // Host: verify the device, open the credentials.
-        let request = try codec.decode(wire)
+        let authenticated = try MessageSignature.verify(wire, codec: codec, signer: deviceSigning.publicKey)
+        let request = authenticated.message
         #expect(MessageKind(request: request) == .signOn)
-        try MessageSignature.verify(wire, decoded: request, with: deviceSigning.publicKey)
-        #expect(try SignOnSecurity.openCredentials(of: request, with: hostSealing) == OperatorCredentials(number: "01", key: "111111"))
+        #expect(try SignOnSecurity.openCredentials(of: authenticated, with: hostSealing) == OperatorCredentials(number: "01", key: "111111"))
 
         // Host: response with the terminal master key and fresh keys.
         let base = try AESKey<BaseDerivation>(generating: .bits256)
@@ -49,8 +51,7 @@ struct SignOnSecurityTests {
         #expect(responseWire.count + 2 <= 4096, "a sign-on response fits one frame")
 
         // Terminal: verify the host it pinned, open its master key, unwrap and check the keys.
-        let received = try codec.decode(responseWire)
-        try MessageSignature.verify(responseWire, decoded: received, with: hostSigning.publicKey)
+        let received = try MessageSignature.verify(responseWire, codec: codec, signer: hostSigning.publicKey).message
         let receivedKeySet = try #require(KeySetIdentifier(field: received.text(MPOSField.keySetIdentifier) ?? ""))
         let terminalMasterKey = try SignOnSecurity.openMasterKey(received[MPOSField.sealedEnvelope]!, with: deviceSealing, terminalID: "00000001", keySet: receivedKeySet)
         #expect(try terminalMasterKey.checkValue() == masterKey.checkValue())
@@ -66,20 +67,24 @@ struct SignOnSecurityTests {
     @Test("an unknown device, a changed byte or a lifted envelope is refused (63)")
     func refusals() throws {
         let wire = try signOnRequest(operator: OperatorCredentials(number: "01", key: "111111"))
-        let request = try codec.decode(wire)
-        let error = #expect(throws: ProtocolError.self) { try MessageSignature.verify(wire, decoded: request, with: SigningPrivateKey().publicKey) }
+        let error = #expect(throws: ProtocolError.self) { try MessageSignature.verify(wire, codec: codec, signer: SigningPrivateKey().publicKey) }
         #expect(error?.responseCode == .securityViolation)
         for index in stride(from: 0, to: wire.count, by: 3) {
             var changed = wire
             changed[index] ^= 0x01
-            guard let decoded = try? codec.decode(changed) else { continue }
-            #expect(throws: ProtocolError(.signatureInvalid, ""), "byte \(index)") { try MessageSignature.verify(changed, decoded: decoded, with: deviceSigning.publicKey) }
+            guard (try? codec.decode(changed)) != nil else { continue }
+            #expect(throws: ProtocolError(.signatureInvalid, ""), "byte \(index)") { try MessageSignature.verify(changed, codec: codec, signer: deviceSigning.publicKey) }
         }
+        // The malleated twin (r, n − s) of a valid signature is refused: one encoding per message.
+        let signature = Array(wire.suffix(64))
+        let twin = Array(signature.prefix(32)) + LowSForTests.subtract(Array(signature.suffix(32)), from: LowSForTests.order)
+        #expect(throws: ProtocolError(.signatureInvalid, "")) { try MessageSignature.verify(Array(wire.dropLast(64)) + twin, codec: codec, signer: deviceSigning.publicKey) }
         // The envelope is bound to its message: moved to another STAN, it does not open.
-        var moved = request
+        let authenticated = try MessageSignature.verify(wire, codec: codec, signer: deviceSigning.publicKey)
+        var moved = authenticated.message
         moved.setText(MPOSField.systemTraceAuditNumber, "000002")
-        #expect(throws: ProtocolError(.envelopeInvalid, "")) { try SignOnSecurity.openCredentials(of: moved, with: hostSealing) }
-        #expect(throws: ProtocolError(.envelopeInvalid, "")) { try SignOnSecurity.openCredentials(of: request, with: SealingPrivateKey()) }
+        #expect(throws: ProtocolError(.envelopeInvalid, "")) { try SignOnSecurity.openCredentials(of: AuthenticatedMessage(message: moved, bytes: []), with: hostSealing) }
+        #expect(throws: ProtocolError(.envelopeInvalid, "")) { try SignOnSecurity.openCredentials(of: authenticated, with: SealingPrivateKey()) }
     }
 
     @Test("key blocks under another master key, swapped blocks, or a wrong check value are refused")
@@ -109,10 +114,13 @@ struct SignOnSecurityTests {
         }
     }
 
-    @Test("operator credentials: bounded, redacted, constant-time equal")
+    @Test("operator credentials: bounded, redacted in description and dump")
     func credentials() throws {
         let credentials = try OperatorCredentials(number: "01", key: "111111")
         #expect(credentials.description == "OperatorCredentials(01, key redacted)")
+        var dumped = ""
+        dump(credentials, to: &dumped)
+        #expect(!dumped.contains("111111") && !dumped.contains("49\n"), "dump shows the number only")
         #expect(credentials != (try OperatorCredentials(number: "01", key: "111112")))
         #expect(throws: ProtocolError.self) { try OperatorCredentials(number: "", key: "111111") }
         #expect(throws: ProtocolError.self) { try OperatorCredentials(number: "0A", key: "111111") }
@@ -137,15 +145,15 @@ struct SignOffSecurityTests {
         try SignOnSecurity.sealCredentials(OperatorCredentials(number: "01", key: "111111"), into: &request, to: hostSealing.publicKey)
         let wire = try MessageSignature.sign(request, with: device, codec: codec)
 
-        let received = try codec.decode(wire)
+        let authenticated = try MessageSignature.verify(wire, codec: codec, signer: device.publicKey)
+        let received = authenticated.message
         #expect(MessageKind(request: received) == .signOff)
-        try MessageSignature.verify(wire, decoded: received, with: device.publicKey)
-        #expect(try SignOnSecurity.openCredentials(of: received, with: hostSealing) == OperatorCredentials(number: "01", key: "111111"))
-        // A sign-on envelope cannot be replayed as a sign-off: the MTI and field 70 are in its info.
+        #expect(try SignOnSecurity.openCredentials(of: authenticated, with: hostSealing) == OperatorCredentials(number: "01", key: "111111"))
+        // A sign-off envelope cannot pass for a sign-on (nor the reverse): MTI and field 70 are in its info.
         var asSignOn = received
         asSignOn.mti = MessageKind.signOn.requestMTI
         asSignOn.setText(MPOSField.networkManagementCode, NetworkManagementCode.signOn.rawValue)
-        #expect(throws: ProtocolError(.envelopeInvalid, "")) { try SignOnSecurity.openCredentials(of: asSignOn, with: hostSealing) }
+        #expect(throws: ProtocolError(.envelopeInvalid, "")) { try SignOnSecurity.openCredentials(of: AuthenticatedMessage(message: asSignOn, bytes: []), with: hostSealing) }
 
         var confirmation = ISO8583Message(mti: MessageKind.signOff.responseMTI)
         for field in [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.networkManagementCode] {
@@ -153,6 +161,6 @@ struct SignOffSecurityTests {
         }
         confirmation.setText(MPOSField.responseCode, ResponseCode.approved.rawValue)
         let confirmationWire = try MessageSignature.sign(confirmation, with: host, codec: codec)
-        try MessageSignature.verify(confirmationWire, decoded: codec.decode(confirmationWire), with: host.publicKey)
+        _ = try MessageSignature.verify(confirmationWire, codec: codec, signer: host.publicKey)
     }
 }

@@ -16,7 +16,7 @@ public enum Sealing {
 
 /// A P-256 key that receives HPKE envelopes (a device, or the host). It opens envelopes and
 /// does nothing else: signing uses a separate ``SigningPrivateKey``.
-public struct SealingPrivateKey: Sendable, CustomStringConvertible {
+public struct SealingPrivateKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     let key: P256.KeyAgreement.PrivateKey
 
     public init() { key = P256.KeyAgreement.PrivateKey() }
@@ -49,6 +49,9 @@ public struct SealingPrivateKey: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "SealingPrivateKey(P-256, public \(publicKey.fingerprint))" }
+    public var debugDescription: String { description }
+    /// `dump` and debuggers see the public fingerprint only.
+    public var customMirror: Mirror { Mirror(self, children: ["publicKey": publicKey.fingerprint], displayStyle: .struct) }
 }
 
 /// The public half: anyone holding it can seal to the private key's owner.

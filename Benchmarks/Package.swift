@@ -17,6 +17,29 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/package-benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // One frame of each mpos message, built by the real protection code.
+        .target(
+            name: "SampleMessages",
+            dependencies: [
+                .product(name: "MPOSCrypto", package: mposIdentity),
+                .product(name: "ISO8583", package: mposIdentity),
+                .product(name: "MPOSProtocol", package: mposIdentity),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Prints those frames as JSON for the Python side.
+        .executableTarget(name: "sample-frames", dependencies: ["SampleMessages"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(
+            name: "MessageCodec",
+            dependencies: [
+                "SampleMessages",
+                .product(name: "ISO8583", package: mposIdentity),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/MessageCodec",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
         .executableTarget(
             name: "CryptoPrimitives",
             dependencies: [

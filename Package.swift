@@ -62,6 +62,12 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Regenerates the protocol's worked example (docs/worked-example.json, docs/protocol.md §7).
+        .executableTarget(
+            name: "mpos-worked-example",
+            dependencies: ["MPOSProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "mpos-terminal",
             dependencies: [

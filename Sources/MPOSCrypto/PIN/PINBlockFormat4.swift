@@ -57,8 +57,9 @@ public enum PINBlockFormat4 {
         return try parsePINField(intermediate)
     }
 
-    /// Deterministic form for known-answer tests: `randomFill` is the 8 random bytes.
-    static func encipher(_ pin: PIN, pan: PrimaryAccountNumber, using key: AESKey<PINEncryption>, randomFill: [UInt8]) throws(MPOSCryptoError) -> EncipheredPINBlock {
+    /// Deterministic form for known-answer tests and the documented worked example: `randomFill`
+    /// is the 8 "random" bytes. Inside the mpos package only.
+    package static func encipher(_ pin: PIN, pan: PrimaryAccountNumber, using key: AESKey<PINEncryption>, randomFill: [UInt8]) throws(MPOSCryptoError) -> EncipheredPINBlock {
         try key.require(key.modeOfUse.permitsEncryption, "encipher PIN blocks")
         precondition(randomFill.count == 8)
         var block = pinField(pin, randomFill: randomFill)
@@ -69,7 +70,7 @@ public enum PINBlockFormat4 {
         return try EncipheredPINBlock(bytes: block)
     }
 
-    static func pinField(_ pin: PIN, randomFill: [UInt8]) -> [UInt8] {
+    package static func pinField(_ pin: PIN, randomFill: [UInt8]) -> [UInt8] {
         var nibbles = [UInt8](repeating: 0xA, count: 16)
         nibbles[0] = 0x4
         nibbles[1] = UInt8(pin.length)
@@ -77,7 +78,7 @@ public enum PINBlockFormat4 {
         return packNibbles(nibbles) + randomFill
     }
 
-    static func panField(_ pan: PrimaryAccountNumber) -> [UInt8] {
+    package static func panField(_ pan: PrimaryAccountNumber) -> [UInt8] {
         var nibbles = [UInt8](repeating: 0, count: 32)
         nibbles[0] = UInt8(pan.length - 12)
         for (i, digit) in pan.digits.enumerated() { nibbles[1 + i] = digit }

@@ -85,7 +85,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583", "MPOSTestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "MPOSProtocolTests", dependencies: ["MPOSProtocol", "ISO8583", "MPOSCrypto"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "MPOSProtocolTests",
+            dependencies: ["MPOSProtocol", "ISO8583", "MPOSCrypto", "MPOSTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "MPOSTransportTests",
             dependencies: [

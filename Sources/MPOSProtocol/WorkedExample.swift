@@ -38,6 +38,9 @@ public struct WorkedExampleTranscript: Codable, Sendable, Equatable {
         public func value(_ name: String) -> Value? { values.first { $0.name == name } }
     }
 
+    /// The ISO 8583 field table as `[number, layout, maximum, content]` rows, so a reader can
+    /// decode the frames without Swift (the Python re-verification does).
+    public let fieldTable: [[String]]
     public let inputs: [Value]
     public let steps: [Step]
 
@@ -157,6 +160,15 @@ public enum WorkedExample {
         let sealedOpening = try codec.decode(openingRequest)[MPOSField.confidentialData]!
         let sealedTerms = try codec.decode(contractRequest)[MPOSField.confidentialData]!
         return WorkedExampleTranscript(
+            fieldTable: MessageSpecification.mpos.definedFields.map { field in
+                let (layout, maximum): (String, Int) = switch field.length {
+                case .fixed(let n): ("fixed", n)
+                case .llvar(let n): ("llvar", n)
+                case .lllvar(let n): ("lllvar", n)
+                }
+                let content = switch field.content { case .numeric: "n"; case .alphanumericSpecial: "ans"; case .binary: "b" }
+                return [String(field.number), layout, String(maximum), content]
+            },
             inputs: [
                 V("terminal ID (field 41)", text: terminalID),
                 V("base master key (B0), version 1", hex: try Hex.decode(baseMasterKey)),

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ISO8583
+import MPOSTestSupport
 import Testing
 @_spi(ClearPIN) @testable import MPOSCrypto
 @testable import MPOSProtocol
@@ -126,5 +127,17 @@ struct WorkedExampleTests {
             let response = try BusinessMessageSecurity.verify(bytes(step, "0210 response frame", in: t), codec: codec, macKey: macKey)
             #expect(response.message.text(MPOSField.responseCode) == "00")
         }
+    }
+}
+
+extension WorkedExampleTests {
+    struct PythonVerdict: Decodable { let checked: Int; let failures: [String] }
+
+    @Test("the worked example re-verifies in Python (pyiso8583, pyca/cryptography, psec), without Swift")
+    func pythonReverification() throws {
+        let output = try PythonScript.run("worked_example_check.py", [Self.root.appendingPathComponent("docs/worked-example.json").path], input: Data())
+        let verdict = try JSONDecoder().decode(PythonVerdict.self, from: output)
+        #expect(verdict.checked >= 45)
+        #expect(verdict.failures.isEmpty, "\(verdict.failures)")
     }
 }

@@ -1,0 +1,231 @@
+public import Foundation
+import ISO8583
+public import MPOSCrypto
+
+/// The terminal's side of the protocol as a value type: it makes every request frame, checks
+/// every response frame, and moves between states — no sockets, no clock, no storage (the SDK
+/// supplies the time, carries the frames and keeps ``Credentials`` in its key store).
+///
+///     unenrolled ─enroll→ enrolling ─0810 00→ enrolled ─signOn→ signingOn ─0810 00→ signedIn
+///         signedIn ─business request→ awaitingResponse ─0210→ signedIn
+///         signedIn ─signOff→ signingOff ─0830→ enrolled (session keys erased)
+///         any response A1 (keys outdated) → enrolled (session keys erased; sign on again)
+///
+/// One request is outstanding at a time; a response that does not answer it (MTI, STAN,
+/// terminal ID) is refused and changes nothing.
+public struct TerminalStateMachine: Sendable {
+    /// What the terminal keeps across restarts (in its key store).
+    public struct Credentials: Sendable {
+        public let terminalID: String
+        public let deviceSigning: SigningPrivateKey
+        public let deviceSealing: SealingPrivateKey
+        /// The host's keys, pinned at enrollment.
+        public fileprivate(set) var hostSigning: SigningPublicKey?
+        public fileprivate(set) var hostSealing: SealingPublicKey?
+        /// The terminal master key and the key set it came with, from the last sign-on.
+        public fileprivate(set) var masterKey: AESKey<KeyBlockProtection>?
+        public fileprivate(set) var masterKeySet: KeySetIdentifier?
+
+        public init(terminalID: String, deviceSigning: SigningPrivateKey = SigningPrivateKey(), deviceSealing: SealingPrivateKey = SealingPrivateKey()) {
+            self.terminalID = terminalID
+            self.deviceSigning = deviceSigning
+            self.deviceSealing = deviceSealing
+        }
+
+        public var isEnrolled: Bool { hostSigning != nil && hostSealing != nil }
+    }
+
+    public enum State: Sendable, Equatable {
+        case unenrolled, enrolling, enrolled, signingOn, signedIn, awaitingResponse, signingOff
+
+        public var isBusy: Bool { [.enrolling, .signingOn, .awaitingResponse, .signingOff].contains(self) }
+    }
+
+    /// What a response did.
+    public enum Outcome: Sendable, Equatable {
+        case enrolled
+        case signedIn(KeySetIdentifier)
+        /// A business response: its code (`00` or a refusal) and the host's reference.
+        case answered(ResponseCode, retrievalReference: String?)
+        case signedOff
+        /// The host refused the request; for `A1` the session keys are already erased.
+        case refused(ResponseCode)
+    }
+
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        public enum Code: String, Sendable { case wrongState = "terminal.state", notTheResponse = "terminal.response", invalidResponse = "terminal.invalid" }
+        public let code: Code
+        public let message: String
+        public var description: String { "\(code.rawValue): \(message)" }
+        public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    }
+
+    public private(set) var credentials: Credentials
+    public private(set) var state: State
+    private var session: SessionKeys?
+    private var pending: (kind: MessageKind, stan: String, enrollmentCode: EnrollmentCode?)?
+    private var lastSTAN: Int
+    private let codec = ISO8583Codec(specification: .mpos)
+
+    public init(credentials: Credentials, lastSTAN: Int = 0) {
+        self.credentials = credentials
+        self.state = credentials.isEnrolled ? .enrolled : .unenrolled
+        self.lastSTAN = lastSTAN
+    }
+
+    /// The session's keys while signed in (the SDK never needs them: requests are made here).
+    public var isSignedIn: Bool { session != nil }
+
+    // MARK: Requests
+
+    public mutating func enroll(code: EnrollmentCode, at time: Date) throws -> [UInt8] {
+        try require(state == .unenrolled, "enrollment is for an unenrolled terminal")
+        var message = header(.enrollment, time: time)
+        message[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: credentials.deviceSigning.publicKey, sealing: credentials.deviceSealing.publicKey)
+        let frame = try EnrollmentSecurity.protect(message, signingKey: credentials.deviceSigning, code: code, terminalID: credentials.terminalID, codec: codec)
+        start(.enrollment, message, code: code, next: .enrolling)
+        return frame
+    }
+
+    public mutating func signOn(operator credentials: OperatorCredentials, at time: Date) throws -> [UInt8] {
+        try require(state == .enrolled, "sign-on needs an enrolled, signed-out terminal")
+        return try networkRequest(.signOn, credentials, at: time, next: .signingOn)
+    }
+
+    public mutating func signOff(operator credentials: OperatorCredentials, at time: Date) throws -> [UInt8] {
+        try require(state == .signedIn, "sign-off needs a signed-in terminal")
+        return try networkRequest(.signOff, credentials, at: time, next: .signingOff)
+    }
+
+    /// Card opening or contract signing: the PIN becomes a format 4 block here and is not kept.
+    public mutating func businessRequest(_ kind: MessageKind, pin: PIN, cardNumber: PrimaryAccountNumber, confidential: ConfidentialData, at time: Date) throws -> [UInt8] {
+        try require(state == .signedIn, "a business message needs a signed-in terminal")
+        try require(kind.processingCode != nil, "\(kind) is not a business message")
+        guard let session else { throw Failure(code: .wrongState, message: "no session keys") }
+        var message = header(kind, time: time)
+        message[MPOSField.pinBlock] = try PINBlockFormat4.encipher(pin, pan: cardNumber, using: session.pinKey).bytes
+        let frame = try BusinessMessageSecurity.protect(message, confidential: confidential, keys: session, codec: codec)
+        start(kind, message, code: nil, next: .awaitingResponse)
+        return frame
+    }
+
+    // MARK: Responses
+
+    /// Checks a response frame against the outstanding request and applies it.
+    public mutating func receive(_ frame: [UInt8]) throws -> Outcome {
+        guard let pending, state.isBusy else { throw Failure(code: .notTheResponse, message: "no request is outstanding") }
+        let authenticated: AuthenticatedMessage
+        do {
+            switch pending.kind {
+            case .enrollment:
+                let verified = try EnrollmentSecurity.verify(frame, codec: codec, code: pending.enrollmentCode!, terminalID: credentials.terminalID)
+                authenticated = verified.message
+                try answers(authenticated.message, pending)
+                if authenticated.message.text(MPOSField.responseCode) == ResponseCode.approved.rawValue {
+                    credentials.hostSigning = verified.signing
+                    credentials.hostSealing = verified.sealing
+                }
+            case .signOn, .signOff, .echoTest:
+                authenticated = try MessageSignature.verify(frame, codec: codec, signer: credentials.hostSigning!)
+                try answers(authenticated.message, pending)
+            case .cardOpening, .contractSigning:
+                authenticated = try BusinessMessageSecurity.verify(frame, codec: codec, macKey: session!.macKey)
+                try answers(authenticated.message, pending)
+            }
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(code: .invalidResponse, message: "the response does not verify: \(error)")
+        }
+        let message = authenticated.message
+        guard let code = message.text(MPOSField.responseCode).flatMap(ResponseCode.init(rawValue:)) else {
+            throw Failure(code: .invalidResponse, message: "the response has no known response code")
+        }
+        self.pending = nil
+        if code == .keysOutdated {
+            eraseSession()
+            return .refused(code)
+        }
+        switch pending.kind {
+        case .enrollment:
+            state = code == .approved ? .enrolled : .unenrolled
+            return code == .approved ? .enrolled : .refused(code)
+        case .signOn:
+            guard code == .approved else { state = .enrolled; return .refused(code) }
+            do {
+                guard let keySet = KeySetIdentifier(field: message.text(MPOSField.keySetIdentifier) ?? "") else {
+                    throw ProtocolError(.missingOrUnexpectedField, "field 53 is missing")
+                }
+                if let envelope = message[MPOSField.sealedEnvelope] {
+                    credentials.masterKey = try SignOnSecurity.openMasterKey(envelope, with: credentials.deviceSealing, terminalID: credentials.terminalID, keySet: keySet)
+                    credentials.masterKeySet = keySet
+                }
+                guard let masterKey = credentials.masterKey, credentials.masterKeySet?.baseKeyVersion == keySet.baseKeyVersion else {
+                    throw ProtocolError(.keyDeliveryInvalid, "no terminal master key for base key version \(keySet.baseKeyVersion)")
+                }
+                session = try SignOnSecurity.sessionKeys(fromKeyBlocksField: message.text(MPOSField.keyBlocks) ?? "", under: masterKey, keySet: keySet)
+                state = .signedIn
+                return .signedIn(keySet)
+            } catch {
+                state = .enrolled
+                throw Failure(code: .invalidResponse, message: "the sign-on response's keys are unusable: \(error)")
+            }
+        case .signOff:
+            if code == .approved { eraseSession(); return .signedOff }
+            state = .signedIn
+            return .refused(code)
+        case .cardOpening, .contractSigning:
+            state = .signedIn
+            return .answered(code, retrievalReference: message.text(MPOSField.retrievalReferenceNumber))
+        case .echoTest:
+            state = session == nil ? .enrolled : .signedIn
+            return .answered(code, retrievalReference: nil)
+        }
+    }
+
+    // MARK: Helpers
+
+    private mutating func networkRequest(_ kind: MessageKind, _ operatorCredentials: OperatorCredentials, at time: Date, next: State) throws -> [UInt8] {
+        guard let hostSealing = credentials.hostSealing else { throw Failure(code: .wrongState, message: "not enrolled") }
+        var message = header(kind, time: time)
+        try SignOnSecurity.sealCredentials(operatorCredentials, into: &message, to: hostSealing)
+        let frame = try MessageSignature.sign(message, with: credentials.deviceSigning, codec: codec)
+        start(kind, message, code: nil, next: next)
+        return frame
+    }
+
+    private mutating func header(_ kind: MessageKind, time: Date) -> ISO8583Message {
+        lastSTAN = lastSTAN % 999_999 + 1
+        var message = ISO8583Message(mti: kind.requestMTI)
+        if let code = kind.processingCode { message.setText(MPOSField.processingCode, code.rawValue) }
+        message.setText(MPOSField.transmissionDateTime, TransmissionDateTime(time).field)
+        let stan = String(lastSTAN)
+        message.setText(MPOSField.systemTraceAuditNumber, String(repeating: "0", count: 6 - stan.count) + stan)
+        message.setText(MPOSField.terminalID, credentials.terminalID)
+        if let code = kind.networkManagementCode { message.setText(MPOSField.networkManagementCode, code.rawValue) }
+        return message
+    }
+
+    private mutating func start(_ kind: MessageKind, _ message: ISO8583Message, code: EnrollmentCode?, next: State) {
+        pending = (kind, message.text(MPOSField.systemTraceAuditNumber)!, code)
+        state = next
+    }
+
+    /// The response must answer the outstanding request: its MTI, STAN and terminal ID.
+    private func answers(_ message: ISO8583Message, _ pending: (kind: MessageKind, stan: String, enrollmentCode: EnrollmentCode?)) throws {
+        guard message.mti == pending.kind.responseMTI, message.text(MPOSField.systemTraceAuditNumber) == pending.stan,
+              message.text(MPOSField.terminalID) == credentials.terminalID
+        else { throw Failure(code: .notTheResponse, message: "the response does not answer the outstanding \(pending.kind)") }
+    }
+
+    /// Sign-off or keys outdated: the session keys are dropped (the TMK stays: it is the
+    /// terminal's own until the base master key version changes).
+    private mutating func eraseSession() {
+        session = nil
+        state = .enrolled
+    }
+
+    private func require(_ condition: Bool, _ message: String) throws {
+        guard condition else { throw Failure(code: .wrongState, message: "\(message) (state: \(state))") }
+    }
+}

@@ -88,6 +88,21 @@ public struct MessageSpecification: Sendable {
         (2...128).contains(number) ? fields[number] : nil
     }
 
+    /// The table as `[number, layout, maximum, content]` text rows (`"fixed"`/`"llvar"`/`"lllvar"`;
+    /// `"n"`/`"ans"`/`"b"`): how other tools (pyiso8583 in the tests, the worked example's
+    /// readers) learn the layout without a copy of it.
+    public var tableRows: [[String]] {
+        definedFields.map { field in
+            let (layout, maximum): (String, Int) = switch field.length {
+            case .fixed(let n): ("fixed", n)
+            case .llvar(let n): ("llvar", n)
+            case .lllvar(let n): ("lllvar", n)
+            }
+            let content = switch field.content { case .numeric: "n"; case .alphanumericSpecial: "ans"; case .binary: "b" }
+            return [String(field.number), layout, String(maximum), content]
+        }
+    }
+
     /// The largest encoded message this specification allows, for sizing a frame limit.
     public var maximumEncodedLength: Int {
         4 + 16 + fields.reduce(0) { sum, field in

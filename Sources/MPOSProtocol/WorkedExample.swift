@@ -160,15 +160,7 @@ public enum WorkedExample {
         let sealedOpening = try codec.decode(openingRequest)[MPOSField.confidentialData]!
         let sealedTerms = try codec.decode(contractRequest)[MPOSField.confidentialData]!
         return WorkedExampleTranscript(
-            fieldTable: MessageSpecification.mpos.definedFields.map { field in
-                let (layout, maximum): (String, Int) = switch field.length {
-                case .fixed(let n): ("fixed", n)
-                case .llvar(let n): ("llvar", n)
-                case .lllvar(let n): ("lllvar", n)
-                }
-                let content = switch field.content { case .numeric: "n"; case .alphanumericSpecial: "ans"; case .binary: "b" }
-                return [String(field.number), layout, String(maximum), content]
-            },
+            fieldTable: MessageSpecification.mpos.tableRows,
             inputs: [
                 V("terminal ID (field 41)", text: terminalID),
                 V("base master key (B0), version 1", hex: try Hex.decode(baseMasterKey)),

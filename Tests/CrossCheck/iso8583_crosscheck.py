@@ -6,6 +6,7 @@ so the two codecs read the same table but share no code.
 
     python iso8583_crosscheck.py verify
         stdin : {"spec": [[number, layout, max, content], ...], "cases": [case, ...]}
+                (numbers as JSON numbers or decimal strings)
                 layout "fixed" | "llvar" | "lllvar"; content "n" | "ans" | "b"
                 case  {"mti": "0800", "fields": {"11": HEX, ...}, "bytes": HEX}
         stdout: {"checked": N, "failures": [{"index": i, "reason": "..."}]}
@@ -42,11 +43,11 @@ def pyiso_spec(table: list[list[Any]]) -> dict[str, dict[str, Any]]:
         "1": {"data_enc": "b", "len_enc": "ascii", "len_type": 0, "max_len": 8, "desc": "secondary bitmap"},
     }
     for number, layout, maximum, content in table:
-        spec[str(number)] = {
+        spec[str(int(number))] = {
             "data_enc": "b" if content == "b" else "ascii",
             "len_enc": "ascii",
             "len_type": LENGTH_DIGITS[layout],
-            "max_len": maximum,
+            "max_len": int(maximum),
             "desc": f"field {number}",
         }
     return spec
@@ -54,7 +55,7 @@ def pyiso_spec(table: list[list[Any]]) -> dict[str, dict[str, Any]]:
 
 def to_pyiso(mti: str, fields: dict[str, str], table: list[list[Any]]) -> dict[str, Any]:
     """Our hex-of-content form to pyiso8583's decoded form (text for ASCII fields, hex for binary)."""
-    content = {str(number): kind for number, _, _, kind in table}
+    content = {str(int(number)): kind for number, _, _, kind in table}
     doc: dict[str, Any] = {"t": mti}
     for key, value in fields.items():
         doc[key] = value.upper() if content[key] == "b" else bytes.fromhex(value).decode("ascii")
@@ -62,7 +63,7 @@ def to_pyiso(mti: str, fields: dict[str, str], table: list[list[Any]]) -> dict[s
 
 
 def from_pyiso(doc: dict[str, Any], table: list[list[Any]]) -> dict[str, str]:
-    content = {str(number): kind for number, _, _, kind in table}
+    content = {str(int(number)): kind for number, _, _, kind in table}
     fields: dict[str, str] = {}
     for key, value in doc.items():
         if key in ("t", "p", "1", "h"):
@@ -110,6 +111,7 @@ def produce(request: dict[str, Any], count: int, seed: int) -> dict[str, Any]:
         for number, layout, maximum, content in table:
             if rng.random() < 0.5:
                 continue
+            maximum = int(maximum)
             length = maximum if layout == "fixed" else rng.randint(0, min(maximum, 200))
             if content == "n":
                 value = "".join(rng.choice("0123456789") for _ in range(length)).encode()
@@ -117,7 +119,7 @@ def produce(request: dict[str, Any], count: int, seed: int) -> dict[str, Any]:
                 value = bytes(rng.randint(0x20, 0x7E) for _ in range(length))
             else:
                 value = rng.randbytes(length)
-            fields[str(number)] = value.hex().upper()
+            fields[str(int(number))] = value.hex().upper()
         mti = rng.choice(MTIS)
         encoded, _ = iso8583.encode(to_pyiso(mti, fields, table), spec)
         cases.append({"mti": mti, "fields": fields, "bytes": bytes(encoded).hex().upper()})

@@ -9,31 +9,12 @@ import Testing
 @Suite("Cross-check against pyiso8583")
 struct PyISO8583CrossCheckTests {
     struct Case: Codable { let mti: String; let fields: [String: String]; let bytes: String }
-    struct Request: Encodable { let spec: [[JSONValue]]; let cases: [Case]? }
+    struct Request: Encodable { let spec: [[String]]; let cases: [Case]? }
     struct Verdict: Decodable { let checked: Int; let failures: [Failure] }
     struct Failure: Decodable, CustomStringConvertible { let index: Int; let reason: String; var description: String { "case \(index): \(reason)" } }
     struct Produced: Decodable { let cases: [Case] }
 
-    enum JSONValue: Encodable {
-        case int(Int), string(String)
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .int(let value): try container.encode(value)
-            case .string(let value): try container.encode(value)
-            }
-        }
-    }
-
-    static let table: [[JSONValue]] = testSpecification.definedFields.map { field in
-        let (layout, maximum): (String, Int) = switch field.length {
-        case .fixed(let n): ("fixed", n)
-        case .llvar(let n): ("llvar", n)
-        case .lllvar(let n): ("lllvar", n)
-        }
-        let content = switch field.content { case .numeric: "n"; case .alphanumericSpecial: "ans"; case .binary: "b" }
-        return [.int(field.number), .string(layout), .int(maximum), .string(content)]
-    }
+    static let table = testSpecification.tableRows
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02X", $0) }.joined() }
     static func unhex(_ text: String) -> [UInt8] {

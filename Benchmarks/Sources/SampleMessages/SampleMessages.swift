@@ -68,15 +68,5 @@ public enum SampleMessages {
     }
 
     /// The field table, as [number, layout, max, content] rows (the form iso8583_crosscheck.py takes).
-    public static var table: [[String]] {
-        MessageSpecification.mpos.definedFields.map { field in
-            let (layout, maximum): (String, Int) = switch field.length {
-            case .fixed(let n): ("fixed", n)
-            case .llvar(let n): ("llvar", n)
-            case .lllvar(let n): ("lllvar", n)
-            }
-            let content = switch field.content { case .numeric: "n"; case .alphanumericSpecial: "ans"; case .binary: "b" }
-            return [String(field.number), layout, String(maximum), content]
-        }
-    }
+    public static var table: [[String]] { MessageSpecification.mpos.tableRows }
 }

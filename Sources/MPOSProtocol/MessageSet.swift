@@ -66,6 +66,30 @@ public enum MessageKind: Sendable, CaseIterable, CustomStringConvertible {
         self = kind
     }
 
+    /// A request of this kind with its header: MTI, field 3 or 70, and fields 7, 11, 41.
+    /// - Parameters: `transmissionTime` is field 7 (`MMDDhhmmss`), `stan` field 11 (6 digits).
+    public func request(transmissionTime: String, stan: String, terminalID: String) -> ISO8583Message {
+        var message = ISO8583Message(mti: requestMTI)
+        if let code = processingCode { message.setText(MPOSField.processingCode, code.rawValue) }
+        message.setText(MPOSField.transmissionDateTime, transmissionTime)
+        message.setText(MPOSField.systemTraceAuditNumber, stan)
+        message.setText(MPOSField.terminalID, terminalID)
+        if let code = networkManagementCode { message.setText(MPOSField.networkManagementCode, code.rawValue) }
+        return message
+    }
+
+    /// The response to `request` (of this kind): its MTI, the request's fields 3, 7, 11, 41 and
+    /// 70 echoed — which is how the terminal matches it — and field 39.
+    public func response(to request: ISO8583Message, code: ResponseCode) -> ISO8583Message {
+        var response = ISO8583Message(mti: responseMTI)
+        for field in [MPOSField.processingCode, MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber,
+                      MPOSField.terminalID, MPOSField.networkManagementCode] {
+            response[field] = request[field]
+        }
+        response.setText(MPOSField.responseCode, code.rawValue)
+        return response
+    }
+
     public var description: String {
         switch self {
         case .enrollment: "enrollment"

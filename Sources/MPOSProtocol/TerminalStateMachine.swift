@@ -196,14 +196,9 @@ public struct TerminalStateMachine: Sendable {
 
     private mutating func header(_ kind: MessageKind, time: Date) -> ISO8583Message {
         lastSTAN = lastSTAN % 999_999 + 1
-        var message = ISO8583Message(mti: kind.requestMTI)
-        if let code = kind.processingCode { message.setText(MPOSField.processingCode, code.rawValue) }
-        message.setText(MPOSField.transmissionDateTime, TransmissionDateTime(time).field)
         let stan = String(lastSTAN)
-        message.setText(MPOSField.systemTraceAuditNumber, String(repeating: "0", count: 6 - stan.count) + stan)
-        message.setText(MPOSField.terminalID, credentials.terminalID)
-        if let code = kind.networkManagementCode { message.setText(MPOSField.networkManagementCode, code.rawValue) }
-        return message
+        return kind.request(transmissionTime: TransmissionDateTime(time).field,
+                            stan: String(repeating: "0", count: 6 - stan.count) + stan, terminalID: credentials.terminalID)
     }
 
     private mutating func start(_ kind: MessageKind, _ message: ISO8583Message, code: EnrollmentCode?, next: State) {

@@ -85,23 +85,11 @@ public enum WorkedExample {
             dataKey: try AESKey(unsafeRawBytes: Hex.decode(dataKey)), keySet: keySet)
         let credentials = try OperatorCredentials(number: "01", key: "111111")
 
-        func header(_ kind: MessageKind, stan: String, time: String, response: Bool = false) -> ISO8583Message {
-            var message = ISO8583Message(mti: response ? kind.responseMTI : kind.requestMTI)
-            if let pc = kind.processingCode { message.setText(MPOSField.processingCode, pc.rawValue) }
-            message.setText(MPOSField.transmissionDateTime, time)
-            message.setText(MPOSField.systemTraceAuditNumber, stan)
-            message.setText(MPOSField.terminalID, terminalID)
-            if let nmc = kind.networkManagementCode { message.setText(MPOSField.networkManagementCode, nmc.rawValue) }
-            return message
+        func header(_ kind: MessageKind, stan: String, time: String) -> ISO8583Message {
+            kind.request(transmissionTime: time, stan: stan, terminalID: terminalID)
         }
         func respond(to request: ISO8583Message, _ kind: MessageKind) -> ISO8583Message {
-            var response = ISO8583Message(mti: kind.responseMTI)
-            for field in [MPOSField.processingCode, MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber,
-                          MPOSField.terminalID, MPOSField.networkManagementCode] {
-                response[field] = request[field]
-            }
-            response.setText(MPOSField.responseCode, ResponseCode.approved.rawValue)
-            return response
+            kind.response(to: request, code: .approved)
         }
 
         // Enrollment.

@@ -15,13 +15,7 @@ struct ScriptedHost {
     var session = 0
 
     func reply(to request: ISO8583Message, _ code: ResponseCode = .approved) -> ISO8583Message {
-        let kind = MessageKind(request: request)!
-        var response = ISO8583Message(mti: kind.responseMTI)
-        for field in [MPOSField.processingCode, MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.networkManagementCode] {
-            response[field] = request[field]
-        }
-        response.setText(MPOSField.responseCode, code.rawValue)
-        return response
+        MessageKind(request: request)!.response(to: request, code: code)
     }
 
     mutating func handle(_ frame: [UInt8], answer: ResponseCode = .approved) throws -> [UInt8] {

@@ -19,22 +19,15 @@ public enum SampleMessages {
         let keys = SessionKeys(pinKey: try AESKey(generating: .bits128), macKey: try AESKey(generating: .bits128),
                                dataKey: try AESKey(generating: .bits128), keySet: keySet)
 
-        func header(_ kind: MessageKind, response: Bool = false) -> ISO8583Message {
-            var message = ISO8583Message(mti: response ? kind.responseMTI : kind.requestMTI)
-            message.setText(MPOSField.transmissionDateTime, "1127074300")
-            message.setText(MPOSField.systemTraceAuditNumber, "000001")
-            message.setText(MPOSField.terminalID, "00000001")
-            if let nmc = kind.networkManagementCode { message.setText(MPOSField.networkManagementCode, nmc.rawValue) }
-            if let pc = kind.processingCode { message.setText(MPOSField.processingCode, pc.rawValue) }
-            return message
+        func header(_ kind: MessageKind) -> ISO8583Message {
+            kind.request(transmissionTime: "1127074300", stan: "000001", terminalID: "00000001")
         }
 
         var enrollment = header(.enrollment)
         enrollment[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: device.publicKey, sealing: deviceSealing.publicKey)
         var signOn = header(.signOn)
         try SignOnSecurity.sealCredentials(credentials, into: &signOn, to: hostSealing.publicKey)
-        var signOnResponse = header(.signOn, response: true)
-        signOnResponse.setText(MPOSField.responseCode, "00")
+        var signOnResponse = MessageKind.signOn.response(to: signOn, code: .approved)
         signOnResponse.setText(MPOSField.keySetIdentifier, keySet.field)
         signOnResponse.setText(MPOSField.keyBlocks, try SignOnSecurity.keyBlocksField(pinKey: keys.pinKey, macKey: keys.macKey, dataKey: keys.dataKey, under: masterKey))
         signOnResponse[MPOSField.sealedEnvelope] = try SignOnSecurity.sealMasterKey(masterKey, to: deviceSealing.publicKey, terminalID: "00000001", keySet: keySet)

@@ -69,10 +69,9 @@ public enum BusinessMessageSecurity {
             throw ProtocolError(.missingOrUnexpectedField, "a business message has no field after 64")
         }
         message.setText(MPOSField.keySetIdentifier, keys.keySet.field)
-        _ = try associatedData(of: message)  // 7, 11, 41 (and now 53) must be present
+        let aad = try associatedData(of: message)  // also checks that 7, 11 and 41 are present
         if let confidential {
-            message[MPOSField.confidentialData] = try AuthenticatedEncryption.seal(
-                confidential.encoded(), authenticating: try associatedData(of: message), using: keys.dataKey)
+            message[MPOSField.confidentialData] = try AuthenticatedEncryption.seal(confidential.encoded(), authenticating: aad, using: keys.dataKey)
         }
         message[MPOSField.messageAuthenticationCode] = [UInt8](repeating: 0, count: macLength)
         var bytes = try codec.encode(message)

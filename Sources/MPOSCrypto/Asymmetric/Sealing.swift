@@ -61,16 +61,11 @@ public struct SealingPublicKey: Sendable, Hashable, CustomStringConvertible {
     init(key: P256.KeyAgreement.PublicKey) { self.key = key }
 
     public init(x963 bytes: some Collection<UInt8>) throws(MPOSCryptoError) {
-        guard bytes.count == 65, bytes.first == 0x04 else {
-            throw MPOSCryptoError(.invalidAsymmetricKey, "a P-256 public key is 65 bytes, X9.62 uncompressed")
-        }
-        do { key = try P256.KeyAgreement.PublicKey(x963Representation: Array(bytes)) } catch {
-            throw MPOSCryptoError(.invalidAsymmetricKey, "the public key is not a point on P-256")
-        }
+        key = try P256PublicKeyBytes.parse(bytes, P256.KeyAgreement.PublicKey.init(x963Representation:))
     }
 
     public var x963: [UInt8] { Array(key.x963Representation) }
-    public var fingerprint: String { Hex.encode(SHA256.hash(data: x963).prefix(8)) }
+    public var fingerprint: String { P256PublicKeyBytes.fingerprint(x963) }
 
     /// Seals `plaintext` to this key: `encapsulated key ‖ ciphertext ‖ tag`.
     public func seal(_ plaintext: some Collection<UInt8>, info: some Collection<UInt8>) throws(MPOSCryptoError) -> [UInt8] {

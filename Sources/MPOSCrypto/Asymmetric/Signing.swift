@@ -49,18 +49,13 @@ public struct SigningPublicKey: Sendable, Hashable, CustomStringConvertible {
 
     /// From the 65 X9.62 uncompressed bytes; a point not on the curve is refused.
     public init(x963 bytes: some Collection<UInt8>) throws(MPOSCryptoError) {
-        guard bytes.count == 65, bytes.first == 0x04 else {
-            throw MPOSCryptoError(.invalidAsymmetricKey, "a P-256 public key is 65 bytes, X9.62 uncompressed")
-        }
-        do { key = try P256.Signing.PublicKey(x963Representation: Array(bytes)) } catch {
-            throw MPOSCryptoError(.invalidAsymmetricKey, "the public key is not a point on P-256")
-        }
+        key = try P256PublicKeyBytes.parse(bytes, P256.Signing.PublicKey.init(x963Representation:))
     }
 
     public var x963: [UInt8] { Array(key.x963Representation) }
 
     /// First 8 bytes of SHA-256 of the X9.62 bytes, in hex: for people comparing keys.
-    public var fingerprint: String { Hex.encode(SHA256.hash(data: x963).prefix(8)) }
+    public var fingerprint: String { P256PublicKeyBytes.fingerprint(x963) }
 
     /// Throws ``MPOSCryptoError/Code/signatureInvalid`` unless `signature` (raw `r ‖ s`) is valid.
     public func verify(_ signature: some Collection<UInt8>, for message: some Collection<UInt8>) throws(MPOSCryptoError) {
@@ -100,4 +95,20 @@ enum LowS {
         }
         return result
     }
+}
+
+/// What both kinds of P-256 public key share: the wire form and the fingerprint.
+enum P256PublicKeyBytes {
+    /// 65 bytes, X9.62 uncompressed (`04 ‖ x ‖ y`), and a point on the curve.
+    static func parse<Key>(_ bytes: some Collection<UInt8>, _ make: ([UInt8]) throws -> Key) throws(MPOSCryptoError) -> Key {
+        guard bytes.count == 65, bytes.first == 0x04 else {
+            throw MPOSCryptoError(.invalidAsymmetricKey, "a P-256 public key is 65 bytes, X9.62 uncompressed")
+        }
+        do { return try make(Array(bytes)) } catch {
+            throw MPOSCryptoError(.invalidAsymmetricKey, "the public key is not a point on P-256")
+        }
+    }
+
+    /// First 8 bytes of SHA-256 of the X9.62 bytes, in hex.
+    static func fingerprint(_ x963: [UInt8]) -> String { Hex.encode(SHA256.hash(data: x963).prefix(8)) }
 }

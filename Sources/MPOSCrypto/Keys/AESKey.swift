@@ -55,6 +55,10 @@ public struct AESKey<Usage: KeyUsage>: Sendable {
         try KeyCheckValue(of: material, length: length)
     }
 
+    /// The key's bytes, inside the mpos package only: for the rare key that must become
+    /// something else (an enrollment code read back from its block under the LMK).
+    package func unsafeRawBytes() -> [UInt8] { copyOfMaterial() }
+
     /// The key's bytes, for the few operations that must copy them (wrapping, splitting).
     func copyOfMaterial() -> [UInt8] {
         material.withUnsafeBytes { Array($0) }

@@ -11,6 +11,12 @@
 /// | ``MessageAuthentication`` | M6 | AES-CMAC (ISO 9797-1:2011 MAC algorithm 5) |
 /// | ``DataEncryption`` | D0 | AES-GCM authenticated encryption of data |
 /// | ``BaseDerivation`` | B0 | NIST SP 800-108 derivation of other keys (see ``BaseDerivation``) |
+/// | ``PINVerification`` | V0 | PIN verification values (``PINVerificationValue``) |
+/// | ``OperatorVerification`` | 10 | operator-key verification values (``OperatorVerificationValue``) |
+/// | ``Tokenization`` | 11 | keyed digests that recognise a datum without storing it (``KeyedDigest``) |
+///
+/// `10` and `11` are from the numeric range TR-31 / X9.143 reserves for proprietary usages:
+/// no standard usage says "check an operator's password" or "tokenise a card number".
 public protocol KeyUsage: Sendable {
     /// The two-character TR-31 key-usage code, e.g. `P0`.
     static var code: KeyUsageCode { get }
@@ -27,6 +33,8 @@ let knownUsages: Set<ObjectIdentifier> = [
     ObjectIdentifier(KeyBlockProtection.self), ObjectIdentifier(KeyEncryption.self),
     ObjectIdentifier(PINEncryption.self), ObjectIdentifier(MessageAuthentication.self),
     ObjectIdentifier(DataEncryption.self), ObjectIdentifier(BaseDerivation.self),
+    ObjectIdentifier(PINVerification.self), ObjectIdentifier(OperatorVerification.self),
+    ObjectIdentifier(Tokenization.self),
 ]
 
 /// Usages whose keys may protect TR-31 key blocks (the KBPK role).
@@ -81,6 +89,33 @@ public enum BaseDerivation: KeyUsage {
     public static let defaultMode = ModeOfUse.deriveKeys
 }
 
+private let keyedValueModes: Set<ModeOfUse> = [.generateAndVerify, .generateOnly, .verifyOnly]
+
+/// V0: a PIN verification key (TR-31 "PIN verification, other algorithm"): it turns a PIN and
+/// its card number into a PIN verification value, so the host can check a PIN it never stores.
+public enum PINVerification: KeyUsage {
+    public static let code = KeyUsageCode.v0
+    public static let permittedModes = keyedValueModes
+    public static let defaultMode = ModeOfUse.generateAndVerify
+}
+
+/// `10` (proprietary): an operator verification key. Operator keys are short (the patent's
+/// are 6 digits), so an unkeyed hash of one falls to an offline guess in moments; a value
+/// keyed by a key the database does not hold does not.
+public enum OperatorVerification: KeyUsage {
+    public static let code = KeyUsageCode.operatorVerification
+    public static let permittedModes = keyedValueModes
+    public static let defaultMode = ModeOfUse.generateAndVerify
+}
+
+/// `11` (proprietary): a tokenisation key, for keyed digests that let the host find or
+/// recognise a datum (a card number, an identity document) without storing it in clear.
+public enum Tokenization: KeyUsage {
+    public static let code = KeyUsageCode.tokenization
+    public static let permittedModes = keyedValueModes
+    public static let defaultMode = ModeOfUse.generateAndVerify
+}
+
 /// A TR-31 key-usage field: two ASCII letters or digits.
 public struct KeyUsageCode: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String
@@ -102,6 +137,15 @@ public struct KeyUsageCode: Hashable, Sendable, CustomStringConvertible {
     public static let k1 = KeyUsageCode(known: "K1")
     public static let m6 = KeyUsageCode(known: "M6")
     public static let p0 = KeyUsageCode(known: "P0")
+    public static let v0 = KeyUsageCode(known: "V0")
+    /// Asymmetric key pair for digital signatures (the host's signing key at rest).
+    public static let s0 = KeyUsageCode(known: "S0")
+    /// Asymmetric key for key agreement / key wrapping (the host's HPKE key at rest).
+    public static let k3 = KeyUsageCode(known: "K3")
+    /// Proprietary: operator verification.
+    public static let operatorVerification = KeyUsageCode(known: "10")
+    /// Proprietary: tokenisation (keyed digests).
+    public static let tokenization = KeyUsageCode(known: "11")
 }
 
 /// The TR-31 mode-of-use field: which operations a key may perform.

@@ -23,6 +23,19 @@ public struct EnrollmentCode: Sendable, CustomStringConvertible, CustomDebugStri
         self.bytes = bytes
     }
 
+    /// The code as the host keeps it while outstanding: a B0 key (it only derives `K_EC`),
+    /// stored as a TR-31 block under the host's LMK.
+    package var asBaseDerivationKey: AESKey<BaseDerivation> {
+        get throws { try AESKey<BaseDerivation>(unsafeRawBytes: bytes, modeOfUse: .deriveKeys, exportability: .sensitive) }
+    }
+
+    /// The code read back from its block.
+    package init(baseDerivationKey key: AESKey<BaseDerivation>) throws(ProtocolError) {
+        let bytes = key.unsafeRawBytes()
+        guard bytes.count == 16 else { throw ProtocolError(.envelopeInvalid, "an enrollment code is 128 bits") }
+        self.bytes = bytes
+    }
+
     /// `1A2B-3C4D-…` (8 groups of 4), for the administrator to hand over once. Never log it.
     package var unsafeDisplayText: String {
         let hex = Array(Hex.encode(bytes))

@@ -23,7 +23,7 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
     public let code: Code
     public let message: String
 
-    init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }

@@ -46,6 +46,9 @@ public enum ResponseCode: String, Sendable, CaseIterable, CustomStringConvertibl
     case invalidIdentity = "A5"
     /// The card has already been opened.
     case cardAlreadyOpened = "A6"
+    /// The contract's terms are invalid: unknown carrier, not a mainland mobile number, or a
+    /// tariff the carrier does not offer.
+    case invalidContractTerms = "A7"
 
     public var description: String { rawValue }
 }

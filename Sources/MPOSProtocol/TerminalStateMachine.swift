@@ -10,6 +10,7 @@ public import MPOSCrypto
 ///         signedIn ─business request→ awaitingResponse ─0210→ signedIn
 ///         signedIn ─signOff→ signingOff ─0830→ enrolled (session keys erased)
 ///         any response A1 (keys outdated) → enrolled (session keys erased; sign on again)
+///         a business response 12 (the host has no session) → enrolled (session keys erased)
 ///
 /// One request is outstanding at a time; a response that does not answer it (MTI, STAN,
 /// terminal ID) is refused and changes nothing.
@@ -129,7 +130,16 @@ public struct TerminalStateMachine: Sendable {
                 authenticated = try MessageSignature.verify(frame, codec: codec, signer: credentials.hostSigning!)
                 try answers(authenticated.message, pending)
             case .cardOpening, .contractSigning:
-                authenticated = try BusinessMessageSecurity.verify(frame, codec: codec, macKey: session!.macKey)
+                // A refusal the host cannot MAC (the keys are revoked, or the terminal is
+                // unknown to it) comes signed by the host instead; an approval never does.
+                if (try? codec.decode(frame))?[MPOSField.signature] != nil {
+                    authenticated = try MessageSignature.verify(frame, codec: codec, signer: credentials.hostSigning!)
+                    guard authenticated.message.text(MPOSField.responseCode) != ResponseCode.approved.rawValue else {
+                        throw Failure(code: .invalidResponse, message: "a signed business response can only be a refusal")
+                    }
+                } else {
+                    authenticated = try BusinessMessageSecurity.verify(frame, codec: codec, macKey: session!.macKey)
+                }
                 try answers(authenticated.message, pending)
             }
         } catch let failure as Failure {
@@ -175,6 +185,11 @@ public struct TerminalStateMachine: Sendable {
             state = .signedIn
             return .refused(code)
         case .cardOpening, .contractSigning:
+            if code == .invalidTransaction {
+                // The host holds no session for this terminal: its keys are useless.
+                eraseSession()
+                return .refused(code)
+            }
             state = .signedIn
             return .answered(code, retrievalReference: message.text(MPOSField.retrievalReferenceNumber))
         case .echoTest:

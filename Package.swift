@@ -19,6 +19,9 @@ let package = Package(
         .library(name: "ISO8583", targets: ["ISO8583"]),
         .library(name: "MPOSTransport", targets: ["MPOSTransport"]),
         .library(name: "MPOSProtocol", targets: ["MPOSProtocol"]),
+        .library(name: "MPOSHost", targets: ["MPOSHost"]),
+        .library(name: "MPOSHostSQLite", targets: ["MPOSHostSQLite"]),
+        .library(name: "MPOSWebhook", targets: ["MPOSWebhook"]),
         .executable(name: "mpos-host", targets: ["mpos-host"]),
         .executable(name: "mpos-terminal", targets: ["mpos-terminal"]),
     ],
@@ -26,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "4.5.0"..<"4.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Pure payment cryptography: typed keys, check values, PIN blocks, TR-31 key blocks,
@@ -50,6 +56,38 @@ let package = Package(
         .target(
             name: "MPOSTransport",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSwift
+        ),
+        // The host's logic: key management, operators, terminals, sign-on/off, card opening,
+        // contract signing, business modules and their outbox, the audit trail — behind the
+        // store protocols (HostStore), with no database and no socket of its own.
+        .target(
+            name: "MPOSHost",
+            dependencies: ["MPOSCrypto", "MPOSProtocol", "ISO8583", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
+        // The embedded SQLite store (the default): WAL, durable commits, versioned migrations.
+        .target(
+            name: "MPOSHostSQLite",
+            dependencies: [
+                "MPOSHost",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The built-in webhook business module: each contract POSTed as JSON, HMAC-signed.
+        .target(
+            name: "MPOSWebhook",
+            dependencies: [
+                "MPOSHost",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift
         ),
         // What every mpos program shares and that is not cryptography (version, for now).
@@ -88,6 +126,24 @@ let package = Package(
         .testTarget(
             name: "MPOSProtocolTests",
             dependencies: ["MPOSProtocol", "ISO8583", "MPOSCrypto", "MPOSTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MPOSHostTests",
+            dependencies: ["MPOSHost", "MPOSHostSQLite", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTestSupport",
+                           .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MPOSWebhookTests",
+            dependencies: [
+                "MPOSWebhook", "MPOSHost",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -1,0 +1,103 @@
+public import Foundation
+
+/// Hands accepted contracts to their business modules: claims due outbox entries (a lease, so
+/// that of several host nodes one delivers each entry at a time, and a node that dies
+/// releases its claim when the lease ends), calls the module outside any transaction, then
+/// records the outcome. At-least-once: a node that dies between delivering and recording
+/// delivers again later, which is why modules treat the contract reference as an
+/// idempotency key. Survives restarts: everything it knows is in the store.
+public struct OutboxDispatcher: Sendable {
+    public struct Report: Sendable, Equatable {
+        public var delivered = 0
+        public var retried = 0
+        public var deadLettered = 0
+        public var claimed: Int { delivered + retried + deadLettered }
+    }
+
+    let host: HostEngine
+    /// This node's name in leases.
+    public let owner: String
+    public var retryPolicy: RetryPolicy
+    /// How long a claim holds; longer than any one delivery may take.
+    public var lease: TimeInterval = 120
+    /// Random values in 0..<1 for the backoff's jitter (injectable for tests).
+    var jitter: @Sendable () -> Double = { Double.random(in: 0..<1) }
+
+    public init(host: HostEngine, owner: String, retryPolicy: RetryPolicy = RetryPolicy()) {
+        self.host = host
+        self.owner = owner
+        self.retryPolicy = retryPolicy
+    }
+
+    /// Delivers what is due now, at most `limit` entries.
+    @discardableResult
+    public func dispatchDue(limit: Int = 50) async throws -> Report {
+        let now = host.clock()
+        let claimed = try await host.store.transaction { [owner, lease] tx in
+            try await tx.claimDueOutboxEntries(now: now, owner: owner, leaseUntil: now.addingTimeInterval(lease), limit: limit)
+        }
+        var report = Report()
+        for entry in claimed {
+            let contract = try await host.store.transaction { tx in try await tx.contract(reference: entry.contractReference) }
+            let result: DeliveryResult
+            if let contract, let module = host.modules.module(named: entry.module) {
+                result = await module.deliver(contract.delivery)
+            } else {
+                result = .retryLater(reason: contract == nil ? "the contract is missing" : "no business module named \(entry.module) is registered")
+            }
+            switch try await record(result, for: entry) {
+            case .delivered?: report.delivered += 1
+            case .pending?: report.retried += 1
+            case .deadLettered?: report.deadLettered += 1
+            case nil: break
+            }
+        }
+        return report
+    }
+
+    /// Records one attempt's result, if this node still holds the lease; returns the new state.
+    private func record(_ result: DeliveryResult, for claimed: OutboxEntry) async throws -> OutboxEntry.State? {
+        let now = host.clock()
+        let jitter = self.jitter()
+        return try await host.store.transaction { [owner, retryPolicy, host] tx in
+            guard var entry = try await tx.outboxEntry(id: claimed.id), entry.state == .pending, entry.leaseOwner == owner else { return nil }
+            entry.attempts += 1
+            entry.leaseOwner = nil
+            entry.leaseExpiresAt = nil
+            switch result {
+            case .delivered:
+                entry.state = .delivered
+                entry.deliveredAt = now
+                entry.lastError = nil
+            case .retryLater(let reason):
+                entry.lastError = reason
+                if retryPolicy.isExhausted(attempts: entry.attempts) {
+                    entry.state = .deadLettered
+                } else {
+                    entry.nextAttemptAt = now.addingTimeInterval(retryPolicy.delay(afterAttempt: entry.attempts, jitter: jitter))
+                }
+            case .rejected(let reason):
+                entry.lastError = reason
+                entry.state = .deadLettered
+            }
+            try await tx.updateOutboxEntry(entry)
+            if entry.state == .deadLettered {
+                try await AuditTrail.append(AuditEvent("outbox.dead-lettered", actor: "host:\(owner)", subject: "contract:\(entry.contractReference)",
+                                                       outcome: "failed", details: "module \(entry.module), \(entry.attempts) attempts: \(entry.lastError ?? "")"),
+                                            key: host.keys.auditChain, in: tx, now: now)
+            }
+            return entry.state
+        }
+    }
+
+    /// Delivers due entries every `interval` until the task is cancelled.
+    public func run(every interval: Duration = .seconds(1)) async {
+        while !Task.isCancelled {
+            let report = try? await dispatchDue()
+            // Straight on while there is a backlog; otherwise wait.
+            if (report?.claimed ?? 0) == 0 {
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import Crypto
+import Foundation
+import ISO8583
+@_spi(ClearPIN) import MPOSCrypto
+import MPOSProtocol
+
+// Card opening and contract signing: 0200 business messages under the session's keys.
+extension HostEngine {
+    func businessRequest(_ c: inout RequestContext) async throws -> [UInt8] {
+        guard c.terminal.enrollment == .enrolled else { return try signedResponse(c.kind, to: c.request, .invalidTerminal) }
+        guard !c.terminal.isBlocked else {
+            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "58", details: "terminal blocked"), c)
+            return try signedResponse(c.kind, to: c.request, .terminalBlocked)
+        }
+        guard let keySet = c.request.text(MPOSField.keySetIdentifier).flatMap(KeySetIdentifier.init(field:)) else {
+            return try signedResponse(c.kind, to: c.request, .formatError)
+        }
+        // The keys field 53 names must be this terminal's, and still live; revoked keys are
+        // erased, so a refusal for them is signed rather than MACed.
+        guard let session = try await c.tx.session(number: Int64(keySet.session)), session.terminalID == c.terminal.id,
+              session.baseKeyVersion == keySet.baseKeyVersion
+        else {
+            return try signedResponse(c.kind, to: c.request, c.terminal.currentSession == nil ? .invalidTransaction : .keysOutdated)
+        }
+        guard session.isActive, c.terminal.currentSession == session.number else {
+            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A1",
+                                       details: "keys of session \(session.number) are revoked (\(session.endReason?.rawValue ?? "superseded"))"), c)
+            return try signedResponse(c.kind, to: c.request, .keysOutdated)
+        }
+        let keys = SessionKeys(pinKey: try lmk.load(session.pinKeyBlock, as: PINEncryption.self),
+                               macKey: try lmk.load(session.macKeyBlock, as: MessageAuthentication.self),
+                               dataKey: try lmk.load(session.dataKeyBlock, as: DataEncryption.self), keySet: keySet)
+        let authenticated: AuthenticatedMessage
+        do { authenticated = try BusinessMessageSecurity.verify(c.frame, codec: codec, macKey: keys.macKey) } catch {
+            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A0", details: "MAC does not verify"), c)
+            return try protect(c.kind.response(to: c.request, code: .macFailure), keys)
+        }
+        switch try await checkMessageLog(c, session: session.number) {
+        case .retransmission(let response): return response
+        case .conflict: return try protect(c.kind.response(to: c.request, code: .duplicateTransmission), keys)
+        case .new: break
+        }
+        c.terminal.lastSeenAt = c.now
+
+        var outcome: (code: ResponseCode, reference: String?)
+        if !isFresh(c) {
+            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A4", details: "transmission time outside the skew"), c)
+            outcome = (.staleMessage, nil)
+        } else if c.terminal.signOnRequested {
+            // An administrator asked this terminal to sign on again (e.g. after a rotation).
+            try await endSession(session.number, reason: .forced, c)
+            c.terminal.currentSession = nil
+            c.terminal.signOnRequested = false
+            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A1",
+                                       details: "sign-on requested by an administrator; session \(session.number) ended"), c)
+            outcome = (.keysOutdated, nil)
+        } else {
+            let operation = BusinessOperation(context: c, session: session, keys: keys, authenticated: authenticated)
+            do {
+                outcome = c.kind == .cardOpening ? try await openCard(operation) : try await signContract(operation)
+            } catch let error as ProtocolError {
+                try await audit(AuditEvent("\(c.kind.auditName).refused", actor: operation.actor, subject: c.subject,
+                                           outcome: error.responseCode.rawValue, details: error.message), c)
+                outcome = (error.responseCode, nil)
+            }
+        }
+        var response = c.kind.response(to: c.request, code: outcome.code)
+        if let reference = outcome.reference { response.setText(MPOSField.retrievalReferenceNumber, reference) }
+        let bytes = try protect(response, keys)
+        try await c.tx.updateTerminal(c.terminal)
+        try await logResponse(bytes, for: c, session: session.number)
+        return bytes
+    }
+
+    private func protect(_ response: ISO8583Message, _ keys: SessionKeys) throws -> [UInt8] {
+        try BusinessMessageSecurity.protect(response, confidential: nil, keys: keys, codec: codec)
+    }
+
+    /// One authenticated, fresh business request of the current session.
+    struct BusinessOperation {
+        let context: RequestContext
+        let session: SessionRecord
+        let keys: SessionKeys
+        let authenticated: AuthenticatedMessage
+
+        var tx: any HostTransaction { context.tx }
+        var actor: String { "\(context.actor)/operator:\(session.operatorNumber)" }
+
+        func confidentialData() throws -> ConfidentialData {
+            try BusinessMessageSecurity.openConfidentialData(of: authenticated, using: keys.dataKey)
+        }
+
+        func text(_ data: ConfidentialData, _ tag: ConfidentialData.Tag) throws -> String {
+            guard let value = data[tag], let text = String(bytes: value, encoding: .utf8) else {
+                throw ProtocolError.missing("field 61 lacks an item the operation needs")
+            }
+            return text
+        }
+
+        func pinBlock() throws -> EncipheredPINBlock {
+            guard let bytes = authenticated.message[MPOSField.pinBlock], let block = try? EncipheredPINBlock(bytes: bytes) else {
+                throw ProtocolError.missing("field 52, the PIN block, is missing")
+            }
+            return block
+        }
+    }
+
+    private func refuse(_ operation: BusinessOperation, _ code: ResponseCode, subject: String, _ details: String) async throws -> (ResponseCode, String?) {
+        try await audit(AuditEvent("\(operation.context.kind.auditName).refused", actor: operation.actor, subject: subject,
+                                   outcome: code.rawValue, details: details), operation.context)
+        return (code, nil)
+    }
+
+    private func nextReference(_ tx: any HostTransaction) async throws -> String {
+        let value = String(try await tx.nextSequenceValue("reference"))
+        return String(repeating: "0", count: max(0, 12 - value.count)) + value
+    }
+
+    private func cardLookupDigest(_ pan: PrimaryAccountNumber) throws -> KeyedValue {
+        try KeyedDigest.compute(purpose: "MPOS CARD", value: Array(pan.unsafeDigitString.utf8), using: keys.cardLookup)
+    }
+
+    // MARK: Card opening (0200/910000)
+
+    /// Binds card number, customer identifier and PIN: the card is stored encrypted with a keyed
+    /// digest to find it, the customer by a keyed digest of the identity document, the PIN as
+    /// a verification value. None of the three is kept in clear.
+    private func openCard(_ operation: BusinessOperation) async throws -> (code: ResponseCode, reference: String?) {
+        let data = try operation.confidentialData()
+        let cardText = try operation.text(data, .cardNumber)
+        let typeCode = try operation.text(data, .identityDocumentType)
+        let identityNumber = try operation.text(data, .identityDocumentNumber)
+        let pinBlock = try operation.pinBlock()
+        let terminalSubject = operation.context.subject
+
+        guard let pan = try? PrimaryAccountNumber(cardText) else {
+            return try await refuse(operation, .invalidCardNumber, subject: terminalSubject, "the card number is not 12-19 digits")
+        }
+        let cardSubject = "card:\(pan.masked)"
+        do { try configuration.cardPolicy.check(pan.unsafeDigitString) } catch {
+            return try await refuse(operation, .invalidCardNumber, subject: cardSubject, error.message)
+        }
+        let identity: IdentityDocument
+        do { identity = try IdentityDocument(typeCode: typeCode, number: identityNumber, today: operation.context.now) } catch {
+            return try await refuse(operation, .invalidIdentity, subject: cardSubject, error.message)
+        }
+        let pin: PIN
+        do { pin = try PINBlockFormat4.decipher(pinBlock, pan: pan, using: operation.keys.pinKey) } catch {
+            return try await refuse(operation, .incorrectPIN, subject: cardSubject, "the PIN block does not decipher for this card")
+        }
+        let lookup = try cardLookupDigest(pan)
+        guard try await operation.tx.card(lookupDigest: lookup.bytes) == nil else {
+            return try await refuse(operation, .cardAlreadyOpened, subject: cardSubject, "the card is already open")
+        }
+        let customer = try KeyedDigest.compute(purpose: "MPOS CUSTOMER", value: identity.canonicalBytes, using: keys.customerIdentifier).hex
+        let card = CardRecord(
+            id: try await operation.tx.nextSequenceValue("card"), lookupDigest: lookup.bytes,
+            encryptedCardNumber: try AuthenticatedEncryption.seal(Array(pan.unsafeDigitString.utf8), authenticating: Self.cardNumberAAD(lookup), using: keys.cardEncryption),
+            maskedCardNumber: pan.masked, customerIdentifier: customer, identityDocumentType: identity.type.rawValue,
+            pinVerificationValue: try PINVerificationValue.compute(pin: pin, pan: pan, using: keys.pinVerification).bytes,
+            openedAt: operation.context.now, openedByTerminal: operation.context.terminal.id, openedByOperator: operation.session.operatorNumber)
+        try await operation.tx.insertCard(card)
+        let reference = try await nextReference(operation.tx)
+        try await audit(AuditEvent("card.opened", actor: operation.actor, subject: cardSubject,
+                                   details: "reference \(reference), customer \(customer.prefix(8))…, identity document type \(identity.type.rawValue)"), operation.context)
+        return (.approved, reference)
+    }
+
+    /// The encrypted card number is bound to its row: moved to another card's row, it does not open.
+    static func cardNumberAAD(_ lookup: KeyedValue) -> [UInt8] { Array("mpos card number".utf8) + [0] + lookup.bytes }
+
+    // MARK: Contract signing (0200/920000)
+
+    private func signContract(_ operation: BusinessOperation) async throws -> (code: ResponseCode, reference: String?) {
+        let data = try operation.confidentialData()
+        let cardText = try operation.text(data, .cardNumber)
+        let carrierCode = try operation.text(data, .carrierCode)
+        let phoneNumber = try operation.text(data, .phoneNumber)
+        let tariff = try operation.text(data, .tariff)
+        let pinBlock = try operation.pinBlock()
+
+        guard let pan = try? PrimaryAccountNumber(cardText) else {
+            return try await refuse(operation, .invalidCardNumber, subject: operation.context.subject, "the card number is not 12-19 digits")
+        }
+        let cardSubject = "card:\(pan.masked)"
+        let lookup = try cardLookupDigest(pan)
+        guard var card = try await operation.tx.card(lookupDigest: lookup.bytes) else {
+            return try await refuse(operation, .cardNotOpened, subject: cardSubject, "the card has not been opened")
+        }
+        guard !card.isLocked else {
+            return try await refuse(operation, .pinTriesExceeded, subject: cardSubject, "the card's PIN is locked")
+        }
+        let terms: ContractTerms
+        do { terms = try ContractTerms(carrierCode: carrierCode, phoneNumber: phoneNumber, tariff: tariff, registry: configuration.carriers) } catch {
+            return try await refuse(operation, .invalidContractTerms, subject: cardSubject, error.message)
+        }
+
+        // The PIN: a block that does not decipher for this card counts as a wrong PIN.
+        let pinMatches: Bool
+        if let pin = try? PINBlockFormat4.decipher(pinBlock, pan: pan, using: operation.keys.pinKey),
+           let expected = KeyedValue(bytes: card.pinVerificationValue) {
+            pinMatches = try PINVerificationValue.matches(expected, pin: pin, pan: pan, using: keys.pinVerification)
+        } else {
+            pinMatches = false
+        }
+        guard pinMatches else {
+            card.consecutivePINFailures += 1
+            let locks = card.consecutivePINFailures >= configuration.pinTryLimit
+            card.isLocked = locks
+            try await operation.tx.updateCard(card)
+            if locks {
+                try await audit(AuditEvent("card.locked", actor: "host", subject: cardSubject, outcome: "75",
+                                           details: "\(card.consecutivePINFailures) wrong PINs in a row; an administrator must unlock it"), operation.context)
+                return try await refuse(operation, .pinTriesExceeded, subject: cardSubject, "wrong PIN (\(card.consecutivePINFailures) in a row)")
+            }
+            return try await refuse(operation, .incorrectPIN, subject: cardSubject, "wrong PIN (\(card.consecutivePINFailures) in a row)")
+        }
+        if card.consecutivePINFailures != 0 {
+            card.consecutivePINFailures = 0
+            try await operation.tx.updateCard(card)
+        }
+
+        // The same contract again (a terminal that lost the first answer) gets its reference.
+        let digest = Array(SHA256.hash(data: lookup.bytes + [0] + Array(terms.carrierCode.utf8) + [0] + Array(terms.phoneNumber.utf8) + [0] + Array(terms.tariff.utf8)))
+        if let existing = try await operation.tx.contract(digest: digest) {
+            try await audit(AuditEvent("contract.repeated", actor: operation.actor, subject: cardSubject,
+                                       details: "same contract as \(existing.reference)"), operation.context)
+            return (.approved, existing.reference)
+        }
+        guard let carrier = configuration.carriers.carrier(code: terms.carrierCode), let module = modules.module(named: carrier.module) else {
+            return try await refuse(operation, .businessModuleUnavailable, subject: cardSubject, "no business module serves carrier \(terms.carrierCode)")
+        }
+        let contract = ContractRecord(
+            reference: try await nextReference(operation.tx), contractDigest: digest, cardID: card.id, carrierCode: terms.carrierCode,
+            phoneNumber: terms.phoneNumber, tariff: terms.tariff, customerIdentifier: card.customerIdentifier,
+            maskedCardNumber: card.maskedCardNumber, terminalID: operation.context.terminal.id, operatorNumber: operation.session.operatorNumber,
+            module: module.name, signedAt: operation.context.now)
+        if case .decline(let reason) = module.review(contract.delivery) {
+            return try await refuse(operation, .doNotHonour, subject: cardSubject, "declined by the \(module.name) module: \(reason)")
+        }
+        try await operation.tx.insertContract(contract)
+        _ = try await operation.tx.insertOutboxEntry(OutboxEntry(id: 0, contractReference: contract.reference, module: module.name,
+                                                                 nextAttemptAt: operation.context.now, createdAt: operation.context.now))
+        try await audit(AuditEvent("contract.signed", actor: operation.actor, subject: cardSubject,
+                                   details: "reference \(contract.reference), carrier \(terms.carrierCode), phone \(terms.maskedPhoneNumber), tariff \(terms.tariff), module \(module.name)"),
+                        operation.context)
+        return (.approved, contract.reference)
+    }
+}
+
+extension ProtocolError {
+    static func missing(_ message: String) -> ProtocolError { ProtocolError(.missingOrUnexpectedField, message) }
+}

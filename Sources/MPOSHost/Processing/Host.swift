@@ -1,0 +1,136 @@
+import Crypto
+public import Foundation
+import ISO8583
+public import MPOSCrypto
+import MPOSProtocol
+
+/// The mpos host: takes a request frame from a terminal, returns the response frame — the
+/// patent's flow (enrollment, sign-on, card opening, contract signing, sign-off) with its
+/// weaknesses fixed. No sockets here: the server (`mpos-host serve`) carries the frames.
+///
+/// Each request is one store transaction: its checks, its effects, its audit entries and its
+/// response (kept for retransmissions) commit together, durably, before the response is
+/// returned — or nothing commits and the terminal gets `96`.
+///
+/// Checks, in order (docs/protocol.md §6): frame and codec (else the connection is closed),
+/// terminal known and enrolled (`03`), not blocked (`58`), device signature or session MAC
+/// (`63` / `A0`), exact retransmission (the original response again), transmission time and,
+/// for signed requests, their order (`A4`), STAN reuse (`94`), state (`12` / `A1`), then the
+/// operation's own rules.
+public final class HostEngine: Sendable {
+    public let store: any HostStore
+    public let configuration: HostConfiguration
+    let lmk: LocalMasterKey
+    let keys: HostKeys
+    let modules: BusinessModuleRegistry
+    let clock: @Sendable () -> Date
+    let codec = ISO8583Codec(specification: .mpos)
+
+    /// Loads the host's keys from `store` under `lmk`.
+    public static func start(store: any HostStore, lmk: LocalMasterKey, configuration: HostConfiguration = HostConfiguration(),
+                             modules: BusinessModuleRegistry, clock: @escaping @Sendable () -> Date = Date.init) async throws -> HostEngine {
+        let keys = try await store.transaction { tx in try await KeyManagement.loadHostKeys(lmk: lmk, in: tx) }
+        return HostEngine(store: store, lmk: lmk, keys: keys, configuration: configuration, modules: modules, clock: clock)
+    }
+
+    init(store: any HostStore, lmk: LocalMasterKey, keys: HostKeys, configuration: HostConfiguration, modules: BusinessModuleRegistry,
+         clock: @escaping @Sendable () -> Date) {
+        self.store = store; self.lmk = lmk; self.keys = keys; self.configuration = configuration
+        self.modules = modules; self.clock = clock
+    }
+
+    /// The host's public keys, as terminals pin them at enrollment.
+    public var signingPublicKey: SigningPublicKey { keys.signing.publicKey }
+    public var sealingPublicKey: SealingPublicKey { keys.sealing.publicKey }
+
+    public enum Reply: Sendable, Equatable {
+        case respond([UInt8])
+        /// No response can be formed (the frame does not decode, or names no operation):
+        /// the server closes the connection.
+        case close
+    }
+
+    /// Processes one request frame.
+    public func handle(_ frame: [UInt8]) async -> Reply {
+        let now = clock()
+        guard let request = try? codec.decode(frame), let kind = MessageKind(request: request),
+              let terminalID = request.text(MPOSField.terminalID), request.text(MPOSField.systemTraceAuditNumber) != nil
+        else { return .close }
+        do {
+            let response = try await store.transaction { tx in
+                try await self.process(kind, request: request, frame: frame, terminalID: terminalID, in: tx, now: now)
+            }
+            return .respond(response)
+        } catch {
+            // Nothing was committed. The response is signed: the session's keys may be unknown.
+            return (try? signedResponse(kind, to: request, .systemMalfunction)).map(Reply.respond) ?? .close
+        }
+    }
+
+    private func process(_ kind: MessageKind, request: ISO8583Message, frame: [UInt8], terminalID: String,
+                         in tx: any HostTransaction, now: Date) async throws -> [UInt8] {
+        guard let terminal = try await tx.terminal(id: terminalID) else {
+            return try signedResponse(kind, to: request, .invalidTerminal)
+        }
+        var context = RequestContext(kind: kind, request: request, frame: frame, terminal: terminal, now: now, tx: tx)
+        switch kind {
+        case .enrollment: return try await enroll(&context)
+        case .signOn, .signOff, .echoTest: return try await networkRequest(&context)
+        case .cardOpening, .contractSigning: return try await businessRequest(&context)
+        }
+    }
+
+    // MARK: Shared steps
+
+    /// What every step of one request needs.
+    struct RequestContext {
+        let kind: MessageKind
+        let request: ISO8583Message
+        let frame: [UInt8]
+        var terminal: TerminalRecord
+        let now: Date
+        let tx: any HostTransaction
+
+        var stan: String { request.text(MPOSField.systemTraceAuditNumber) ?? "" }
+        var requestDigest: [UInt8] { Array(SHA256.hash(data: frame)) }
+        var actor: String { "terminal:\(terminal.id)" }
+        var subject: String { "terminal:\(terminal.id)" }
+    }
+
+    enum LogCheck {
+        case new
+        case retransmission([UInt8])
+        case conflict
+    }
+
+    /// The durable retransmission cache: the same frame again gets the response already sent;
+    /// the same STAN with other content, in the same session, is refused (`94`).
+    func checkMessageLog(_ context: RequestContext, session: Int64) async throws -> LogCheck {
+        guard let entry = try await context.tx.messageLogEntry(terminalID: context.terminal.id, stan: context.stan) else { return .new }
+        if entry.requestDigest == context.requestDigest { return .retransmission(entry.response) }
+        // A STAN of an earlier session may come round again (STANs wrap at 999999).
+        return entry.session == session ? .conflict : .new
+    }
+
+    func logResponse(_ response: [UInt8], for context: RequestContext, session: Int64) async throws {
+        try await context.tx.putMessageLogEntry(MessageLogEntry(terminalID: context.terminal.id, stan: context.stan, session: session,
+                                                                requestDigest: context.requestDigest, response: response, createdAt: context.now))
+        try await context.tx.pruneMessageLog(terminalID: context.terminal.id, keep: configuration.retransmissionCacheCapacity)
+    }
+
+    /// Field 7 within the permitted skew of the host clock.
+    func isFresh(_ context: RequestContext) -> Bool {
+        guard let time = context.request.text(MPOSField.transmissionDateTime).flatMap(TransmissionDateTime.init(field:)) else { return false }
+        return (try? time.checkFreshness(now: context.now, skew: configuration.permittedClockSkew)) != nil
+    }
+
+    func audit(_ event: AuditEvent, _ context: RequestContext) async throws {
+        try await AuditTrail.append(event, key: keys.auditChain, in: context.tx, now: context.now)
+    }
+
+    /// A response signed by the host (field 127): network responses, and business refusals the
+    /// session's MAC key cannot authenticate (unknown terminal, revoked keys).
+    func signedResponse(_ kind: MessageKind, to request: ISO8583Message, _ code: ResponseCode) throws -> [UInt8] {
+        try MessageSignature.sign(kind.response(to: request, code: code), with: keys.signing, codec: codec)
+    }
+}

@@ -1,0 +1,127 @@
+public import Foundation
+
+/// Where the host keeps everything: one implementation per database (embedded SQLite by
+/// default; PostgreSQL for several nodes), behind this protocol, so the host's logic makes no
+/// assumption about either.
+///
+/// Every read and write happens inside ``transaction(_:)``. The contract each backend keeps:
+/// - **Atomic and durable**: `body`'s writes commit together when it returns, or none do when
+///   it throws; once `transaction` returns, the commit survives a crash or a power cut. The
+///   host answers a terminal only after that.
+/// - **Isolated**: what `body` reads does not change under it until it commits — two
+///   transactions racing on the same terminal, card, contract or STAN produce one outcome
+///   (the loser sees the winner's row, or fails on a unique constraint and is retried).
+/// - **Not nested**: starting a transaction inside another on the same store is an error; a
+///   cancelled task's transaction rolls back.
+/// - **Erasure is enforced** by the schema: a retired base master key and an ended session
+///   must have their key blocks erased in the same update.
+public protocol HostStore: Sendable {
+    func transaction<T: Sendable>(_ body: @Sendable (any HostTransaction) async throws -> T) async throws -> T
+    func close() async throws
+}
+
+/// The operations available inside a transaction. `insert…` fails with
+/// ``StoreError/Code/duplicate`` when the row exists; `update…` with
+/// ``StoreError/Code/notFound`` when it does not.
+public protocol HostTransaction: Sendable {
+    // Keys
+    func hostKey(_ role: HostKeyRole) async throws -> StoredHostKey?
+    func hostKeys() async throws -> [StoredHostKey]
+    func insertHostKey(_ key: StoredHostKey) async throws
+    func baseMasterKeys() async throws -> [BaseMasterKeyRecord]
+    func insertBaseMasterKey(_ record: BaseMasterKeyRecord) async throws
+    func updateBaseMasterKey(_ record: BaseMasterKeyRecord) async throws
+
+    // Operators
+    func operatorRecord(number: String) async throws -> OperatorRecord?
+    func operators() async throws -> [OperatorRecord]
+    func insertOperator(_ record: OperatorRecord) async throws
+    func updateOperator(_ record: OperatorRecord) async throws
+
+    // Terminals and sessions
+    func terminal(id: String) async throws -> TerminalRecord?
+    func terminals() async throws -> [TerminalRecord]
+    func insertTerminal(_ record: TerminalRecord) async throws
+    func updateTerminal(_ record: TerminalRecord) async throws
+    /// How many terminals hold a master key of this base key version (signed in or not).
+    func terminalCount(masterKeyVersion: Int) async throws -> Int
+    func session(number: Int64) async throws -> SessionRecord?
+    func insertSession(_ record: SessionRecord) async throws
+    func updateSession(_ record: SessionRecord) async throws
+
+    /// The next value of a named, strictly increasing sequence (session numbers, references).
+    func nextSequenceValue(_ name: String) async throws -> Int64
+
+    // The durable retransmission cache
+    func messageLogEntry(terminalID: String, stan: String) async throws -> MessageLogEntry?
+    /// Inserts or replaces the entry for (terminal, STAN); a replaced entry counts as the newest.
+    func putMessageLogEntry(_ entry: MessageLogEntry) async throws
+    /// Keeps the newest `keep` entries of a terminal, deletes the rest.
+    func pruneMessageLog(terminalID: String, keep: Int) async throws
+
+    // Cards
+    func card(lookupDigest: [UInt8]) async throws -> CardRecord?
+    func card(id: Int64) async throws -> CardRecord?
+    func cards() async throws -> [CardRecord]
+    func insertCard(_ record: CardRecord) async throws
+    func updateCard(_ record: CardRecord) async throws
+
+    // Contracts, outbox, ledger
+    func contract(reference: String) async throws -> ContractRecord?
+    func contract(digest: [UInt8]) async throws -> ContractRecord?
+    /// The newest first.
+    func contracts(limit: Int) async throws -> [ContractRecord]
+    func insertContract(_ record: ContractRecord) async throws
+    /// Inserts with a fresh id and returns it.
+    func insertOutboxEntry(_ entry: OutboxEntry) async throws -> Int64
+    func outboxEntry(id: Int64) async throws -> OutboxEntry?
+    func outboxEntries(states: Set<OutboxEntry.State>, limit: Int) async throws -> [OutboxEntry]
+    /// Pending entries due at `now` whose lease (if any) has expired, oldest first, leased to
+    /// `owner` until `leaseUntil` (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    func claimDueOutboxEntries(now: Date, owner: String, leaseUntil: Date, limit: Int) async throws -> [OutboxEntry]
+    func updateOutboxEntry(_ entry: OutboxEntry) async throws
+    /// Records a ledger row; a row for the same contract reference already there is kept
+    /// (deliveries are at-least-once, the ledger has each contract once).
+    func recordLedgerEntry(_ entry: LedgerEntry) async throws
+    /// In signing order.
+    func ledgerEntries(carrierCode: String, day: String) async throws -> [LedgerEntry]
+
+    // Audit trail
+    func lastAuditEntry() async throws -> AuditEntry?
+    func appendAuditEntry(_ entry: AuditEntry) async throws
+    /// Entries with sequence > `after`, in order, at most `limit`.
+    func auditEntries(after: Int64, limit: Int) async throws -> [AuditEntry]
+}
+
+/// A store failure. Compared by code; the message names the table and the constraint, never
+/// a value.
+public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// A row with the same key exists.
+        public static let duplicate = Code("store.duplicate")
+        /// The row to update does not exist.
+        public static let notFound = Code("store.not-found")
+        /// Another writer holds the database; the transaction may be retried.
+        public static let busy = Code("store.busy")
+        /// The database's schema is newer than this program, or damaged.
+        public static let schema = Code("store.schema")
+        /// The database refused the operation (I/O error, full disk, closed store).
+        public static let failure = Code("store.failure")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}

@@ -1,0 +1,211 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+public import Logging
+public import MPOSHost
+import NIOConcurrencyHelpers
+import SQLiteNIO
+
+/// The embedded store: one SQLite file, one connection, one transaction at a time.
+///
+/// A single connection cannot interleave transactions, and each query suspends the caller, so
+/// transactions queue on a FIFO ``AsyncSerialLock`` from `BEGIN IMMEDIATE` to `COMMIT`. That
+/// makes every transaction serializable within the process; `BEGIN IMMEDIATE` and
+/// `busy_timeout` cover another process opening the same file.
+public final class SQLiteHostStore: HostStore {
+    private let connection: SQLiteConnection
+    private let logger: Logger
+    private let lock = AsyncSerialLock()
+    private let isClosed = NIOLockedValueBox(false)
+
+    /// The store whose transaction the current task is inside: a nested `transaction` on the
+    /// same store would wait for itself forever, so it fails instead.
+    @TaskLocal private static var enclosingStore: ObjectIdentifier?
+
+    private init(connection: SQLiteConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// A new file is created readable and writable by its owner only (0600) before SQLite
+    /// opens it; SQLite creates the `-wal` and `-shm` files with the database file's
+    /// permissions, so they are owner-only too. Key blocks, verification values and digests
+    /// live in this file: an existing file with wider permissions is logged as a warning.
+    public static func open(path: String, logger: Logger = Logger(label: "mpos.store.sqlite")) async throws -> SQLiteHostStore {
+        try createOwnerOnlyFile(path, logger: logger)
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        } catch {
+            throw StoreError.mapping(error, table: "database")
+        }
+        let store = SQLiteHostStore(connection: connection, logger: logger)
+        try await store.prepare(journalMode: "WAL")
+        return store
+    }
+
+    /// A private database that lives as long as the store: for tests.
+    public static func openInMemory(logger: Logger = Logger(label: "mpos.store.sqlite")) async throws -> SQLiteHostStore {
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(storage: .memory, logger: logger)
+        } catch {
+            throw StoreError.mapping(error, table: "database")
+        }
+        let store = SQLiteHostStore(connection: connection, logger: logger)
+        try await store.prepare(journalMode: nil)
+        return store
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any HostTransaction) async throws -> T) async throws -> T {
+        if Self.enclosingStore == ObjectIdentifier(self) {
+            throw StoreError(.failure, "transaction: nested transactions on one store are not supported")
+        }
+        return try await lock.withLock {
+            guard !isClosed.withLockedValue({ $0 }) else { throw StoreError(.failure, "transaction: the store is closed") }
+            try await execute("BEGIN IMMEDIATE", table: "transaction")
+            let transaction = SQLiteTransaction(connection: connection)
+            do {
+                let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
+                transaction.end()
+                try await execute("COMMIT", table: "transaction")
+                return value
+            } catch {
+                transaction.end()
+                // After some failures (a full disk, an I/O error) SQLite has already rolled back,
+                // and this ROLLBACK fails harmlessly; the original error is the one that matters.
+                try? await execute("ROLLBACK", table: "transaction")
+                throw error
+            }
+        }
+    }
+
+    /// Waits for the running transaction, then closes the connection; later transactions fail.
+    public func close() async throws {
+        try await lock.withLock {
+            guard !isClosed.withLockedValue({ $0 }) else { return }
+            isClosed.withLockedValue { $0 = true }
+            do {
+                try await connection.close()
+            } catch {
+                throw StoreError.mapping(error, table: "database")
+            }
+        }
+    }
+
+    /// Runs one statement outside any transaction and returns the first column of its first
+    /// row as text: for tests that inspect PRAGMAs or tamper with the schema.
+    package func rawScalar(_ sql: String) async throws -> String? {
+        try await lock.withLock {
+            guard !isClosed.withLockedValue({ $0 }) else { throw StoreError(.failure, "database: the store is closed") }
+            return try await scalar(sql, table: "database")
+        }
+    }
+
+    // MARK: - Opening
+
+    private static func createOwnerOnlyFile(_ path: String, logger: Logger) throws {
+        let descriptor = posixOpen(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            _ = posixClose(descriptor)
+            return
+        }
+        guard errno == EEXIST else {
+            throw StoreError(.failure, "database: cannot create the database file (errno \(errno))")
+        }
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & 0o077 != 0 {
+            logger.warning("The database file is readable or writable by others than its owner", metadata: ["path": "\(path)"])
+        }
+    }
+
+    /// PRAGMAs first (`foreign_keys` cannot change inside a transaction), then migrations.
+    /// On any failure the connection is closed before the error is thrown.
+    private func prepare(journalMode: String?) async throws {
+        do {
+            if let journalMode {
+                let mode = try await scalar("PRAGMA journal_mode = \(journalMode)", table: "database")
+                guard mode?.lowercased() == journalMode.lowercased() else {
+                    throw StoreError(.failure, "database: journal_mode \(journalMode) refused")
+                }
+            }
+            // FULL: a commit is on disk when COMMIT returns, so an approved response survives a
+            // power cut. secure_delete: erased key blocks are overwritten, not left in free pages.
+            // busy_timeout also replaces sqlite-nio's busy handler, which retries forever.
+            for pragma in ["synchronous = FULL", "foreign_keys = ON", "busy_timeout = 5000", "secure_delete = ON"] {
+                try await execute("PRAGMA \(pragma)", table: "database")
+            }
+            try await migrate()
+        } catch {
+            try? await connection.close()
+            isClosed.withLockedValue { $0 = true }
+            throw error
+        }
+    }
+
+    private func migrate() async throws {
+        try await execute(Migrations.createSchemaMigrationsTable, table: "schema_migrations")
+        let current = try await schemaVersion()
+        guard current <= Migrations.latestVersion else {
+            throw StoreError(.schema, "schema_migrations: the database is at version \(current), newer than this program's \(Migrations.latestVersion)")
+        }
+        for migration in Migrations.all.sorted(by: { $0.version < $1.version }) where migration.version > current {
+            try await apply(migration)
+        }
+    }
+
+    private func schemaVersion() async throws -> Int {
+        let version = try await scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", table: "schema_migrations")
+        guard let version, let value = Int(version) else { throw StoreError(.schema, "schema_migrations: unreadable version") }
+        return value
+    }
+
+    private func apply(_ migration: Migration) async throws {
+        try await execute("BEGIN IMMEDIATE", table: "schema_migrations")
+        do {
+            // Another process may have applied it between our read and our BEGIN.
+            if try await schemaVersion() < migration.version {
+                for statement in migration.statements {
+                    try await execute(statement, table: "schema_migrations")
+                }
+                try await execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", table: "schema_migrations",
+                    [.int(migration.version), .date(Date())])
+                logger.info("Applied store migration", metadata: ["version": "\(migration.version)"])
+            }
+            try await execute("COMMIT", table: "schema_migrations")
+        } catch {
+            try? await execute("ROLLBACK", table: "schema_migrations")
+            throw error
+        }
+    }
+
+    // MARK: - Queries outside a HostTransaction
+
+    private func execute(_ sql: String, table: String, _ binds: [SQLiteData] = []) async throws {
+        do {
+            _ = try await connection.query(sql, binds)
+        } catch {
+            throw StoreError.mapping(error, table: table)
+        }
+    }
+
+    private func scalar(_ sql: String, table: String) async throws -> String? {
+        do {
+            return try await connection.query(sql, []).first?.columns.first?.data.string
+        } catch {
+            throw StoreError.mapping(error, table: table)
+        }
+    }
+}
+
+// `open` and `close` are shadowed by the store's own methods inside the type.
+private func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+private func posixClose(_ descriptor: Int32) -> Int32 { close(descriptor) }

@@ -1,0 +1,212 @@
+import Foundation
+import MPOSHost
+import SQLiteNIO
+
+/// How one record type maps to its table: the columns (primary key first), their values in
+/// that order, and the way back. The generic statements below are built from it once.
+struct TableMapping<Record>: Sendable {
+    let table: String
+    let keyCount: Int
+    let columns: [String]
+    let encode: @Sendable (Record) -> [SQLiteData]
+    let decode: @Sendable (RowReader) throws -> Record
+
+    var columnList: String { columns.joined(separator: ", ") }
+    var select: String { "SELECT \(columnList) FROM \(table)" }
+
+    var insert: String {
+        "INSERT INTO \(table) (\(columnList)) VALUES (\(placeholders(1...columns.count)))"
+    }
+
+    /// Binds the same values as `insert`; `RETURNING` tells a missing row from an updated one.
+    var update: String {
+        let assignments = columns.indices.dropFirst(keyCount).map { "\(columns[$0]) = ?\($0 + 1)" }
+        let key = columns.prefix(keyCount).indices.map { "\(columns[$0]) = ?\($0 + 1)" }
+        return "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE \(key.joined(separator: " AND ")) RETURNING \(columns[0])"
+    }
+
+    func decode(_ row: SQLiteRow) throws -> Record {
+        try decode(RowReader(row: row, table: table))
+    }
+}
+
+func placeholders(_ numbers: ClosedRange<Int>) -> String {
+    numbers.map { "?\($0)" }.joined(separator: ", ")
+}
+
+enum Tables {
+    static let hostKeys = TableMapping<StoredHostKey>(
+        table: "host_keys", keyCount: 1,
+        columns: ["role", "block", "check_value", "created_at"],
+        encode: { [.enumValue($0.role), .text($0.block), .text($0.checkValue), .date($0.createdAt)] },
+        decode: { row in
+            StoredHostKey(role: try row.enumValue("role"), block: try row.text("block"), checkValue: try row.text("check_value"),
+                          createdAt: try row.date("created_at"))
+        })
+
+    static let baseMasterKeys = TableMapping<BaseMasterKeyRecord>(
+        table: "base_master_keys", keyCount: 1,
+        columns: ["version", "block", "check_value", "state", "origin", "created_at", "retired_at"],
+        encode: {
+            [.int($0.version), .text($0.block), .text($0.checkValue), .enumValue($0.state), .text($0.origin), .date($0.createdAt),
+             .optional($0.retiredAt, SQLiteData.date)]
+        },
+        decode: { row in
+            BaseMasterKeyRecord(version: try row.int("version"), block: try row.text("block"), checkValue: try row.text("check_value"),
+                                state: try row.enumValue("state"), origin: try row.text("origin"), createdAt: try row.date("created_at"),
+                                retiredAt: try row.optional("retired_at", row.date))
+        })
+
+    static let operators = TableMapping<OperatorRecord>(
+        table: "operators", keyCount: 1,
+        columns: ["number", "name", "verification_value", "consecutive_failures", "is_locked", "is_disabled", "created_at", "last_sign_on_at"],
+        encode: {
+            [.text($0.number), .text($0.name), .bytes($0.verificationValue), .int($0.consecutiveFailures), .bool($0.isLocked),
+             .bool($0.isDisabled), .date($0.createdAt), .optional($0.lastSignOnAt, SQLiteData.date)]
+        },
+        decode: { row in
+            OperatorRecord(number: try row.text("number"), name: try row.text("name"), verificationValue: try row.bytes("verification_value"),
+                           consecutiveFailures: try row.int("consecutive_failures"), isLocked: try row.bool("is_locked"),
+                           isDisabled: try row.bool("is_disabled"), createdAt: try row.date("created_at"),
+                           lastSignOnAt: try row.optional("last_sign_on_at", row.date))
+        })
+
+    static let terminals = TableMapping<TerminalRecord>(
+        table: "terminals", keyCount: 1,
+        columns: ["id", "label", "enrollment", "is_blocked", "enrollment_code_block", "enrollment_failures", "device_signing_key",
+                  "device_sealing_key", "master_key_version", "current_session", "sign_on_requested", "last_network_request_at",
+                  "last_network_request_stan", "last_seen_at", "created_at"],
+        encode: {
+            [.text($0.id), .text($0.label), .enumValue($0.enrollment), .bool($0.isBlocked), .optional($0.enrollmentCodeBlock, SQLiteData.text),
+             .int($0.enrollmentFailures), .optional($0.deviceSigningKey, SQLiteData.bytes), .optional($0.deviceSealingKey, SQLiteData.bytes),
+             .optional($0.masterKeyVersion, SQLiteData.int), .optional($0.currentSession, SQLiteData.int), .bool($0.signOnRequested),
+             .optional($0.lastNetworkRequestAt, SQLiteData.date), .optional($0.lastNetworkRequestSTAN, SQLiteData.text),
+             .optional($0.lastSeenAt, SQLiteData.date), .date($0.createdAt)]
+        },
+        decode: { row in
+            TerminalRecord(
+                id: try row.text("id"), label: try row.text("label"), enrollment: try row.enumValue("enrollment"),
+                isBlocked: try row.bool("is_blocked"), enrollmentCodeBlock: try row.optional("enrollment_code_block", row.text),
+                enrollmentFailures: try row.int("enrollment_failures"), deviceSigningKey: try row.optional("device_signing_key", row.bytes),
+                deviceSealingKey: try row.optional("device_sealing_key", row.bytes), masterKeyVersion: try row.optional("master_key_version", row.int),
+                currentSession: try row.optional("current_session", row.int64), signOnRequested: try row.bool("sign_on_requested"),
+                lastNetworkRequestAt: try row.optional("last_network_request_at", row.date),
+                lastNetworkRequestSTAN: try row.optional("last_network_request_stan", row.text),
+                lastSeenAt: try row.optional("last_seen_at", row.date), createdAt: try row.date("created_at"))
+        })
+
+    static let sessions = TableMapping<SessionRecord>(
+        table: "sessions", keyCount: 1,
+        columns: ["number", "terminal_id", "operator_number", "base_key_version", "pin_key_block", "mac_key_block", "data_key_block",
+                  "started_at", "ended_at", "end_reason"],
+        encode: {
+            [.int($0.number), .text($0.terminalID), .text($0.operatorNumber), .int($0.baseKeyVersion), .text($0.pinKeyBlock),
+             .text($0.macKeyBlock), .text($0.dataKeyBlock), .date($0.startedAt), .optional($0.endedAt, SQLiteData.date),
+             .optional($0.endReason, SQLiteData.enumValue)]
+        },
+        decode: { row in
+            SessionRecord(
+                number: try row.int64("number"), terminalID: try row.text("terminal_id"), operatorNumber: try row.text("operator_number"),
+                baseKeyVersion: try row.int("base_key_version"), pinKeyBlock: try row.text("pin_key_block"),
+                macKeyBlock: try row.text("mac_key_block"), dataKeyBlock: try row.text("data_key_block"),
+                startedAt: try row.date("started_at"), endedAt: try row.optional("ended_at", row.date),
+                endReason: try row.optional("end_reason") { try row.enumValue($0) })
+        })
+
+    /// `entry_order` is not part of the record; ``SQLiteTransaction/putMessageLogEntry(_:)`` sets it.
+    static let messageLog = TableMapping<MessageLogEntry>(
+        table: "message_log", keyCount: 2,
+        columns: ["terminal_id", "stan", "session", "request_digest", "response", "created_at"],
+        encode: {
+            [.text($0.terminalID), .text($0.stan), .int($0.session), .bytes($0.requestDigest), .bytes($0.response), .date($0.createdAt)]
+        },
+        decode: { row in
+            MessageLogEntry(terminalID: try row.text("terminal_id"), stan: try row.text("stan"), session: try row.int64("session"),
+                            requestDigest: try row.bytes("request_digest"), response: try row.bytes("response"),
+                            createdAt: try row.date("created_at"))
+        })
+
+    static let cards = TableMapping<CardRecord>(
+        table: "cards", keyCount: 1,
+        columns: ["id", "lookup_digest", "encrypted_card_number", "masked_card_number", "customer_identifier", "identity_document_type",
+                  "pin_verification_value", "consecutive_pin_failures", "is_locked", "opened_at", "opened_by_terminal", "opened_by_operator"],
+        encode: {
+            [.int($0.id), .bytes($0.lookupDigest), .bytes($0.encryptedCardNumber), .text($0.maskedCardNumber), .text($0.customerIdentifier),
+             .text($0.identityDocumentType), .bytes($0.pinVerificationValue), .int($0.consecutivePINFailures), .bool($0.isLocked),
+             .date($0.openedAt), .text($0.openedByTerminal), .text($0.openedByOperator)]
+        },
+        decode: { row in
+            CardRecord(
+                id: try row.int64("id"), lookupDigest: try row.bytes("lookup_digest"), encryptedCardNumber: try row.bytes("encrypted_card_number"),
+                maskedCardNumber: try row.text("masked_card_number"), customerIdentifier: try row.text("customer_identifier"),
+                identityDocumentType: try row.text("identity_document_type"), pinVerificationValue: try row.bytes("pin_verification_value"),
+                consecutivePINFailures: try row.int("consecutive_pin_failures"), isLocked: try row.bool("is_locked"),
+                openedAt: try row.date("opened_at"), openedByTerminal: try row.text("opened_by_terminal"),
+                openedByOperator: try row.text("opened_by_operator"))
+        })
+
+    static let contracts = TableMapping<ContractRecord>(
+        table: "contracts", keyCount: 1,
+        columns: ["reference", "contract_digest", "card_id", "carrier_code", "phone_number", "tariff", "customer_identifier",
+                  "masked_card_number", "terminal_id", "operator_number", "module", "signed_at"],
+        encode: {
+            [.text($0.reference), .bytes($0.contractDigest), .int($0.cardID), .text($0.carrierCode), .text($0.phoneNumber), .text($0.tariff),
+             .text($0.customerIdentifier), .text($0.maskedCardNumber), .text($0.terminalID), .text($0.operatorNumber), .text($0.module),
+             .date($0.signedAt)]
+        },
+        decode: { row in
+            ContractRecord(
+                reference: try row.text("reference"), contractDigest: try row.bytes("contract_digest"), cardID: try row.int64("card_id"),
+                carrierCode: try row.text("carrier_code"), phoneNumber: try row.text("phone_number"), tariff: try row.text("tariff"),
+                customerIdentifier: try row.text("customer_identifier"), maskedCardNumber: try row.text("masked_card_number"),
+                terminalID: try row.text("terminal_id"), operatorNumber: try row.text("operator_number"), module: try row.text("module"),
+                signedAt: try row.date("signed_at"))
+        })
+
+    /// Inserts skip `id` (the database assigns it); updates key on it.
+    static let outbox = TableMapping<OutboxEntry>(
+        table: "outbox", keyCount: 1,
+        columns: ["id", "contract_reference", "module", "state", "attempts", "next_attempt_at", "last_error", "lease_owner",
+                  "lease_expires_at", "created_at", "delivered_at"],
+        encode: {
+            [.int($0.id), .text($0.contractReference), .text($0.module), .enumValue($0.state), .int($0.attempts), .date($0.nextAttemptAt),
+             .optional($0.lastError, SQLiteData.text), .optional($0.leaseOwner, SQLiteData.text),
+             .optional($0.leaseExpiresAt, SQLiteData.date), .date($0.createdAt), .optional($0.deliveredAt, SQLiteData.date)]
+        },
+        decode: { row in
+            OutboxEntry(
+                id: try row.int64("id"), contractReference: try row.text("contract_reference"), module: try row.text("module"),
+                state: try row.enumValue("state"), attempts: try row.int("attempts"), nextAttemptAt: try row.date("next_attempt_at"),
+                lastError: try row.optional("last_error", row.text), leaseOwner: try row.optional("lease_owner", row.text),
+                leaseExpiresAt: try row.optional("lease_expires_at", row.date), createdAt: try row.date("created_at"),
+                deliveredAt: try row.optional("delivered_at", row.date))
+        })
+
+    static let ledger = TableMapping<LedgerEntry>(
+        table: "ledger", keyCount: 1,
+        columns: ["contract_reference", "carrier_code", "day", "phone_number", "tariff", "customer_identifier", "masked_card_number",
+                  "signed_at", "recorded_at"],
+        encode: {
+            [.text($0.contractReference), .text($0.carrierCode), .text($0.day), .text($0.phoneNumber), .text($0.tariff),
+             .text($0.customerIdentifier), .text($0.maskedCardNumber), .date($0.signedAt), .date($0.recordedAt)]
+        },
+        decode: { row in
+            LedgerEntry(
+                contractReference: try row.text("contract_reference"), carrierCode: try row.text("carrier_code"), day: try row.text("day"),
+                phoneNumber: try row.text("phone_number"), tariff: try row.text("tariff"), customerIdentifier: try row.text("customer_identifier"),
+                maskedCardNumber: try row.text("masked_card_number"), signedAt: try row.date("signed_at"), recordedAt: try row.date("recorded_at"))
+        })
+
+    static let audit = TableMapping<AuditEntry>(
+        table: "audit", keyCount: 1,
+        columns: ["sequence", "recorded_at", "event", "actor", "subject", "outcome", "details", "mac"],
+        encode: {
+            [.int($0.sequence), .date($0.recordedAt), .text($0.event), .text($0.actor), .text($0.subject), .text($0.outcome),
+             .text($0.details), .bytes($0.mac)]
+        },
+        decode: { row in
+            AuditEntry(sequence: try row.int64("sequence"), recordedAt: try row.date("recorded_at"), event: try row.text("event"),
+                       actor: try row.text("actor"), subject: try row.text("subject"), outcome: try row.text("outcome"),
+                       details: try row.text("details"), mac: try row.bytes("mac"))
+        })
+}

@@ -1,0 +1,110 @@
+import Foundation
+import MPOSHost
+import MPOSHostSQLite
+import Testing
+
+/// What only the SQLite backend promises: its file, its PRAGMAs, its migrations.
+@Suite("SQLiteHostStore")
+struct SQLiteHostStoreTests {
+    private func withFolder(_ body: (URL) async throws -> Void) async throws {
+        let folder = try TemporaryFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await body(folder)
+    }
+
+    private func permissions(_ url: URL) throws -> Int {
+        try #require(FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int)
+    }
+
+    @Test("a reopened file store sees committed data, in WAL mode with FULL sync")
+    func reopen() async throws {
+        try await withFolder { folder in
+            let path = folder.appendingPathComponent("host.sqlite").path
+            let store = try await SQLiteHostStore.open(path: path)
+            try await store.transaction { tx async throws in try await tx.insertTerminal(Fixtures.fullTerminal("T1")) }
+            try await store.close()
+
+            let reopened = try await SQLiteHostStore.open(path: path)
+            #expect(try await reopened.transaction { tx async throws in try await tx.terminal(id: "T1") } == Fixtures.fullTerminal("T1"))
+            #expect(try await reopened.rawScalar("PRAGMA journal_mode") == "wal")
+            #expect(try await reopened.rawScalar("PRAGMA synchronous") == "2")
+            #expect(try await reopened.rawScalar("PRAGMA foreign_keys") == "1")
+            #expect(try await reopened.rawScalar("PRAGMA secure_delete") == "1")
+            #expect(try await reopened.rawScalar("PRAGMA busy_timeout") == "5000")
+            #expect(try await reopened.rawScalar("SELECT group_concat(version) FROM schema_migrations") == "1")
+            try await reopened.close()
+        }
+    }
+
+    @Test("the database file and its WAL are created owner-only (0600)")
+    func ownerOnlyFiles() async throws {
+        try await withFolder { folder in
+            let url = folder.appendingPathComponent("host.sqlite")
+            let store = try await SQLiteHostStore.open(path: url.path)
+            try await store.transaction { tx async throws in try await tx.insertTerminal(Fixtures.minimalTerminal("T1")) }
+            #expect(try permissions(url) == 0o600)
+            let wal = URL(fileURLWithPath: url.path + "-wal")
+            #expect(FileManager.default.fileExists(atPath: wal.path))
+            #expect(try permissions(wal) == 0o600)
+            try await store.close()
+        }
+    }
+
+    @Test("a database of a newer schema version is refused")
+    func futureSchema() async throws {
+        try await withFolder { folder in
+            let path = folder.appendingPathComponent("host.sqlite").path
+            let store = try await SQLiteHostStore.open(path: path)
+            _ = try await store.rawScalar("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)")
+            try await store.close()
+            await #expect(throws: StoreError(.schema, "")) { _ = try await SQLiteHostStore.open(path: path) }
+        }
+    }
+
+    @Test("a file that is not a database is refused")
+    func notADatabase() async throws {
+        try await withFolder { folder in
+            let url = folder.appendingPathComponent("host.sqlite")
+            try Data(repeating: 0x5A, count: 4096).write(to: url)
+            let error = await #expect(throws: StoreError.self) { _ = try await SQLiteHostStore.open(path: url.path) }
+            #expect(error?.code == .schema)
+        }
+    }
+
+    @Test("a closed store refuses transactions")
+    func closed() async throws {
+        let store = try await SQLiteHostStore.openInMemory()
+        try await store.close()
+        try await store.close()
+        await #expect(throws: StoreError(.failure, "")) { try await store.transaction { tx async throws in try await tx.terminals() } }
+    }
+
+    @Test("a nested transaction on the same store fails instead of deadlocking")
+    func nested() async throws {
+        let store = try await SQLiteHostStore.openInMemory()
+        await #expect(throws: StoreError(.failure, "")) {
+            try await store.transaction { _ in try await store.transaction { tx async throws in try await tx.terminals() } }
+        }
+        #expect(try await store.transaction { tx async throws in try await tx.terminals() }.isEmpty)
+        try await store.close()
+    }
+
+    @Test("a retired base master key and an ended session must have their key blocks erased")
+    func erasureEnforced() async throws {
+        let store = try await SQLiteHostStore.openInMemory()
+        try await store.transaction { tx async throws in
+            try await tx.insertBaseMasterKey(Fixtures.baseMasterKey(1, .superseded))
+            try await tx.insertTerminal(Fixtures.minimalTerminal("T1"))
+            try await tx.insertSession(Fixtures.session(1, terminal: "T1"))
+        }
+        await #expect(throws: StoreError(.failure, "")) {
+            try await store.transaction { tx async throws in try await tx.updateBaseMasterKey(Fixtures.baseMasterKey(1, .retired)) }
+        }
+        await #expect(throws: StoreError(.failure, "")) {
+            try await store.transaction { tx async throws in
+                try await tx.updateSession(modified(Fixtures.session(1, terminal: "T1")) { $0.endedAt = Fixtures.time(5); $0.endReason = .signedOff })
+            }
+        }
+        try await store.close()
+    }
+}

@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "MPOSHost", targets: ["MPOSHost"]),
         .library(name: "MPOSHostSQLite", targets: ["MPOSHostSQLite"]),
         .library(name: "MPOSWebhook", targets: ["MPOSWebhook"]),
+        .library(name: "MPOSHostRuntime", targets: ["MPOSHostRuntime"]),
         .executable(name: "mpos-host", targets: ["mpos-host"]),
         .executable(name: "mpos-terminal", targets: ["mpos-terminal"]),
     ],
@@ -90,12 +91,21 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // What a running host needs from its machine: the data directory, the LMK file, the
+        // configuration file, the store and modules it names, process hardening.
+        .target(
+            name: "MPOSHostRuntime",
+            dependencies: ["MPOSHost", "MPOSHostSQLite", "MPOSWebhook", "MPOSCrypto", "CMPOSHardening"],
+            swiftSettings: strictSwift
+        ),
+        // prctl(PR_SET_DUMPABLE), which Swift's Glibc module does not export.
+        .target(name: "CMPOSHardening"),
         // What every mpos program shares and that is not cryptography (version, for now).
         .target(name: "MPOSCore", swiftSettings: strictSwift),
         .executableTarget(
             name: "mpos-host",
             dependencies: [
-                "MPOSCore",
+                "MPOSCore", "MPOSHost", "MPOSHostRuntime", "MPOSCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift

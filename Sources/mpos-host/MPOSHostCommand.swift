@@ -1,14 +1,20 @@
 import ArgumentParser
 import MPOSCore
 
-/// `mpos-host`: the host daemon. For now it only reports its version; the server, the store
-/// and the administration commands arrive with the issues that build them.
+/// `mpos-host`: the host. Administration commands work on a data directory (`--data-dir`,
+/// default `./mpos-data` or `$MPOS_DATA_DIR`); the network server arrives with issue 5.
 @main
-struct MPOSHostCommand: ParsableCommand {
+struct MPOSHostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mpos-host",
         abstract: "The mpos host: enrolls terminals, signs operators on, manages keys, opens cards and signs contracts.",
-        discussion: "Work in progress: this build has the payment-cryptography core only, so there is no server to run yet.",
-        version: MPOSVersion.current
+        discussion: """
+            Start with `mpos-host init`, then add an operator (`operator add`) and a terminal \
+            (`terminal add`). Secrets (operator keys, key components) are read with echo off, \
+            or one per line from a pipe; never from the command line.
+            """,
+        version: MPOSVersion.current,
+        subcommands: [Init.self, OperatorCommand.self, TerminalCommand.self, KeyCommand.self, CardCommand.self,
+                      ContractCommand.self, OutboxCommand.self, LedgerCommand.self, AuditCommand.self]
     )
 }

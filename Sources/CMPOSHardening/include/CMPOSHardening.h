@@ -1,0 +1,12 @@
+#ifndef CMPOS_HARDENING_H
+#define CMPOS_HARDENING_H
+
+/// Marks the process not dumpable (Linux `prctl(PR_SET_DUMPABLE, 0)`): no core dump even
+/// through a core_pattern pipe, and no ptrace or /proc/PID/mem access by other processes of
+/// the same user. Returns 0 on success, -1 where unsupported or refused.
+int cmpos_set_not_dumpable(void);
+
+/// 1 if the process is dumpable, 0 if not, -1 where unknown.
+int cmpos_is_dumpable(void);
+
+#endif

@@ -1,0 +1,53 @@
+public import Foundation
+public import MPOSCrypto
+public import MPOSHost
+import MPOSHostSQLite
+
+/// The host's data directory (owner-only): `mpos.sqlite` (the embedded store), `lmk.key`
+/// (the LMK, unless `MPOS_LMK` is set) and `config.json` (rules and business modules).
+public struct DataDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public var databasePath: String { (path as NSString).appendingPathComponent("mpos.sqlite") }
+    public var localMasterKeyPath: String { (path as NSString).appendingPathComponent("lmk.key") }
+    public var configurationPath: String { (path as NSString).appendingPathComponent("config.json") }
+
+    /// Creates the directory (0700) with a fresh LMK and the default configuration; refuses a
+    /// directory that already holds a store.
+    public func create(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LocalMasterKey {
+        let manager = FileManager.default
+        guard !manager.fileExists(atPath: databasePath) else { throw HostSetupError("\(path) already holds a store (\(databasePath))") }
+        try manager.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+        if !manager.fileExists(atPath: configurationPath) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(HostSettings()).write(to: URL(fileURLWithPath: configurationPath))
+        }
+        if environment[LocalMasterKeyFile.environmentVariable] != nil {
+            return try LocalMasterKeyFile.load(path: localMasterKeyPath, environment: environment)
+        }
+        return try LocalMasterKeyFile.create(at: localMasterKeyPath)
+    }
+
+    public func loadLocalMasterKey(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LocalMasterKey {
+        try LocalMasterKeyFile.load(path: localMasterKeyPath, environment: environment)
+    }
+
+    public func loadSettings() throws -> HostSettings {
+        guard let data = FileManager.default.contents(atPath: configurationPath) else { return HostSettings() }
+        do { return try JSONDecoder().decode(HostSettings.self, from: data) } catch {
+            throw HostSetupError("\(configurationPath) is not a valid configuration: \(error)")
+        }
+    }
+
+    /// Opens the embedded store; it must exist (`mpos-host init` creates it).
+    public func openStore(creating: Bool = false) async throws -> any HostStore {
+        guard creating || FileManager.default.fileExists(atPath: databasePath) else {
+            throw HostSetupError("no store in \(path): run `mpos-host init --data-dir \(path)` first")
+        }
+        return try await SQLiteHostStore.open(path: databasePath)
+    }
+}

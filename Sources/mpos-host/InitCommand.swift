@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import MPOSCrypto
+import MPOSHost
+import MPOSHostRuntime
+
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create the data directory: the store, the LMK file, the host's keys and the first base master key.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Form the first base master key from 2 or 3 custodians' components (key ceremony) instead of generating it.")
+    var ceremony: Int?
+
+    func run() async throws {
+        try await runReportingErrors {
+            ProcessHardening.disableCoreDumps()
+            let components = try ceremony.map(readKeyComponents(count:))
+            let directory = global.directory
+            let lmk = try directory.create()
+            let store = try await directory.openStore(creating: true)
+            let result: HostAdministration.Initialization
+            do {
+                let baseKey = try components.map { try KeyComponents.combine($0, as: BaseDerivation.self) }
+                result = try await HostAdministration.initialize(
+                    store: store, lmk: lmk, actor: "admin:\(global.actor)", baseMasterKey: baseKey,
+                    origin: components.map { "ceremony (\($0.count) components)" } ?? "generated")
+                try await store.close()
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            let summary: [String: String] = [
+                "data_directory": directory.path, "lmk_check_value": try lmk.checkValue().hex,
+                "host_signing_key": result.signingKeyFingerprint, "host_sealing_key": result.sealingKeyFingerprint,
+                "base_master_key_version": String(result.baseMasterKey.version), "base_master_key_check_value": result.baseMasterKey.checkValue,
+            ]
+            if global.json { printJSON(summary); return }
+            print("""
+                Initialised \(directory.path)
+                  store                      \(directory.databasePath)
+                  LMK                        \(directory.localMasterKeyPath) (owner-only; check value \(summary["lmk_check_value"]!))
+                  host signing key           \(result.signingKeyFingerprint)
+                  host sealing key           \(result.sealingKeyFingerprint)
+                  base master key            version \(result.baseMasterKey.version), check value \(result.baseMasterKey.checkValue) (\(result.baseMasterKey.origin))
+                Next: mpos-host operator add 01 --name "Operator 01" --data-dir \(directory.path)
+                      mpos-host terminal add --label "Counter 1" --data-dir \(directory.path)
+                """)
+        }
+    }
+}

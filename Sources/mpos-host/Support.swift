@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import MPOSCrypto
+import MPOSHost
+import MPOSHostRuntime
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Options every administration command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The host's data directory (store, LMK file, config.json).")
+    var dataDir: String = ProcessInfo.processInfo.environment["MPOS_DATA_DIR"] ?? "mpos-data"
+
+    @Flag(name: .long, help: "Print JSON for scripts instead of a table.")
+    var json = false
+
+    @Option(name: .long, help: "Who acts, as the audit trail names them (default: $USER).")
+    var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+
+    var directory: DataDirectory { DataDirectory(path: dataDir) }
+
+    /// Opens store, LMK and administration; hands them to `body`; closes the store.
+    func withAdministration<T>(_ body: (HostAdministration) async throws -> T) async throws -> T {
+        ProcessHardening.disableCoreDumps()
+        let lmk = try directory.loadLocalMasterKey()
+        let store = try await directory.openStore()
+        do {
+            let admin = try await HostAdministration.open(store: store, lmk: lmk, actor: "admin:\(actor)")
+            let result = try await body(admin)
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}
+
+/// Runs a command body, turning the project's errors into a message on stderr and exit code 1.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        let message: String
+        switch error {
+        case let error as HostError: message = error.message
+        case let error as HostSetupError: message = error.description
+        case let error as StoreError: message = "the store failed: \(error.message)"
+        case let error as MPOSCryptoError: message = error.message
+        default: message = String(describing: error)
+        }
+        FileHandle.standardError.write(Data("mpos-host: error: \(message)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// One value of a table cell; JSON keeps its type.
+enum Cell: Encodable, CustomStringConvertible {
+    case text(String)
+    case number(Int64)
+    case flag(Bool)
+    case none
+
+    init(_ text: String?) { self = text.map(Cell.text) ?? .none }
+    init(_ number: Int?) { self = number.map { .number(Int64($0)) } ?? .none }
+    init(_ number: Int64?) { self = number.map(Cell.number) ?? .none }
+    init(_ date: Date?) { self = date.map { .text($0.formatted(.iso8601)) } ?? .none }
+
+    var description: String {
+        switch self {
+        case .text(let text): text
+        case .number(let number): String(number)
+        case .flag(let flag): flag ? "yes" : "no"
+        case .none: "-"
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .text(let text): try container.encode(text)
+        case .number(let number): try container.encode(number)
+        case .flag(let flag): try container.encode(flag)
+        case .none: try container.encodeNil()
+        }
+    }
+}
+
+/// Rows for people (aligned columns) or for scripts (a JSON array of objects).
+struct Table {
+    let columns: [String]
+    var rows: [[Cell]] = []
+
+    init(_ columns: String...) { self.columns = columns }
+
+    mutating func add(_ cells: Cell...) { rows.append(cells) }
+
+    func print(json: Bool) {
+        if json {
+            printJSON(rows.map { Dictionary(uniqueKeysWithValues: zip(columns.map(snakeCase), $0)) })
+            return
+        }
+        let texts = rows.map { $0.map(\.description) }
+        let widths = columns.indices.map { index in texts.map { $0[index].count }.max().map { max($0, columns[index].count) } ?? columns[index].count }
+        func line(_ cells: [String]) -> String {
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        Swift.print(line(columns.map { $0.uppercased() }))
+        for row in texts { Swift.print(line(row)) }
+        if rows.isEmpty { Swift.print("(none)") }
+    }
+
+    private func snakeCase(_ column: String) -> String { column.replacingOccurrences(of: " ", with: "_") }
+}
+
+func printJSON(_ value: some Encodable) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    if let data = try? encoder.encode(value) { Swift.print(String(decoding: data, as: UTF8.self)) }
+}
+
+var isInteractive: Bool { isatty(STDIN_FILENO) == 1 }
+
+/// Secrets (operator keys, key components) are typed, never passed as arguments (which
+/// `ps` and shell histories show): read with echo off from a terminal, or one per line from a
+/// pipe for scripts.
+enum SecretInput {
+    static func read(_ prompt: String) throws -> String {
+        let interactive = isatty(STDIN_FILENO) == 1
+        if interactive { FileHandle.standardError.write(Data(prompt.utf8)) }
+        var saved = termios()
+        let echoOff = interactive && tcgetattr(STDIN_FILENO, &saved) == 0
+        if echoOff {
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        }
+        defer {
+            if echoOff {
+                tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
+        }
+        guard let line = Swift.readLine(strippingNewline: true) else { throw ValidationError("no input for: \(prompt)") }
+        return line
+    }
+
+    /// A visible answer (check values are not secret).
+    static func readVisible(_ prompt: String) throws -> String {
+        if isatty(STDIN_FILENO) == 1 { FileHandle.standardError.write(Data(prompt.utf8)) }
+        guard let line = Swift.readLine(strippingNewline: true) else { throw ValidationError("no input for: \(prompt)") }
+        return line
+    }
+}
+
+/// The key ceremony: each custodian types their component (hidden) and the check value
+/// printed with it; a mistyped component is caught before anything is stored.
+func readKeyComponents(count: Int) throws -> [KeyComponent] {
+    guard (2...3).contains(count) else { throw ValidationError("a key ceremony has 2 or 3 components") }
+    var components: [KeyComponent] = []
+    for custodian in 1...count {
+        let hex = try SecretInput.read("Custodian \(custodian) of \(count): component (32, 48 or 64 hex digits, not shown): ")
+        let checkValue = try SecretInput.readVisible("Custodian \(custodian) of \(count): the component's check value: ")
+        let component = try KeyComponent(hex: hex.trimmingCharacters(in: .whitespaces).uppercased(),
+                                         expectedCheckValue: KeyCheckValue(hex: checkValue.trimmingCharacters(in: .whitespaces).uppercased()))
+        FileHandle.standardError.write(Data("component \(custodian) accepted (check value \(component.checkValue))\n".utf8))
+        components.append(component)
+    }
+    return components
+}

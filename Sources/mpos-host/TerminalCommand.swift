@@ -1,0 +1,126 @@
+import ArgumentParser
+import MPOSCrypto
+import MPOSHost
+
+struct TerminalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "terminal", abstract: "Terminals: add (with a one-time enrollment code), list, show, block, unblock, sign off.",
+        subcommands: [Add.self, List.self, Show.self, Block.self, Unblock.self, SignOff.self, ReissueCode.self, RequestSignOn.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a terminal and print its one-time enrollment code (shown once).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Terminal ID, 8 characters (field 41); default: the next free number.") var id: String?
+        @Option(help: "Where the terminal is, for people.") var label: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let (record, code) = try await global.withAdministration { try await $0.addTerminal(id: id, label: label) }
+                if global.json {
+                    printJSON(["terminal_id": record.id, "enrollment_code": code])
+                } else {
+                    print("""
+                        Added terminal \(record.id) (\(record.label)).
+                        Enrollment code: \(code)
+                        Give it to whoever sets the terminal up; it is shown only this once and works once.
+                        """)
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List terminals and their state.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReportingErrors {
+                var table = Table("id", "label", "state", "key version", "session", "last seen")
+                for record in try await global.withAdministration({ try await $0.terminals() }) {
+                    table.add(.text(record.id), .text(record.label), .text(record.displayState.rawValue), Cell(record.masterKeyVersion),
+                              Cell(record.currentSession), Cell(record.lastSeenAt))
+                }
+                table.print(json: global.json)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one terminal in full (public keys as fingerprints).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let record = try await global.withAdministration { try await $0.terminal(id) }
+                var table = Table("field", "value")
+                table.add(.text("id"), .text(record.id))
+                table.add(.text("label"), .text(record.label))
+                table.add(.text("state"), .text(record.displayState.rawValue))
+                table.add(.text("enrollment code outstanding"), .flag(record.enrollmentCodeBlock != nil))
+                table.add(.text("enrollment failures"), Cell(record.enrollmentFailures))
+                table.add(.text("device signing key"), Cell(record.deviceSigningKey.map(fingerprint)))
+                table.add(.text("device sealing key"), Cell(record.deviceSealingKey.map(fingerprint)))
+                table.add(.text("master key version"), Cell(record.masterKeyVersion))
+                table.add(.text("session"), Cell(record.currentSession))
+                table.add(.text("sign-on requested"), .flag(record.signOnRequested))
+                table.add(.text("last seen"), Cell(record.lastSeenAt))
+                table.add(.text("added"), Cell(record.createdAt))
+                table.print(json: global.json)
+            }
+        }
+    }
+
+    struct Block: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Block a terminal: every request gets 58; its session ends.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+        func run() async throws {
+            try await runReportingErrors { try await global.withAdministration { try await $0.blockTerminal(id) }; done("Blocked terminal \(id).", global) }
+        }
+    }
+
+    struct Unblock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Unblock a terminal.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+        func run() async throws {
+            try await runReportingErrors { try await global.withAdministration { try await $0.unblockTerminal(id) }; done("Unblocked terminal \(id).", global) }
+        }
+    }
+
+    struct SignOff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "sign-off", abstract: "Force a terminal's sign-off: its session keys are erased now.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+        func run() async throws {
+            try await runReportingErrors { try await global.withAdministration { try await $0.forceSignOff(id) }; done("Signed terminal \(id) off.", global) }
+        }
+    }
+
+    struct ReissueCode: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "reissue-code", abstract: "A new enrollment code for a terminal that has not enrolled.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+        func run() async throws {
+            try await runReportingErrors {
+                let code = try await global.withAdministration { try await $0.reissueEnrollmentCode(id) }
+                if global.json { printJSON(["terminal_id": id, "enrollment_code": code]) } else { print("Enrollment code for \(id): \(code)") }
+            }
+        }
+    }
+
+    struct RequestSignOn: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "request-sign-on", abstract: "Tell a signed-in terminal to sign on again (its next business message gets A1).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+        func run() async throws {
+            try await runReportingErrors { try await global.withAdministration { try await $0.requestSignOn(terminal: id) }; done("Terminal \(id) will be asked to sign on again.", global) }
+        }
+    }
+}
+
+/// A public key as people compare it: the first 8 bytes of its SHA-256, in hex.
+func fingerprint(_ x963: [UInt8]) -> String {
+    (try? SigningPublicKey(x963: x963).fingerprint) ?? "invalid key"
+}

@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MPOSHostTests",
-            dependencies: ["MPOSHost", "MPOSHostSQLite", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTestSupport",
+            dependencies: ["MPOSHost", "MPOSHostSQLite", "MPOSHostRuntime", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTestSupport",
                            .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSwift
         ),

@@ -29,6 +29,11 @@ public struct OutboxDispatcher: Sendable {
         self.retryPolicy = retryPolicy
     }
 
+    /// Pins the backoff's jitter (0 = the shortest delay, 1 = the longest), for tests.
+    package mutating func jitterForTesting(_ value: Double) {
+        jitter = { value }
+    }
+
     /// Delivers what is due now, at most `limit` entries.
     @discardableResult
     public func dispatchDue(limit: Int = 50) async throws -> Report {

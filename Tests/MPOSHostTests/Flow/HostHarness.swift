@@ -44,12 +44,12 @@ final class ScriptedModule: BusinessModule, @unchecked Sendable {
     }
 }
 
-/// A host on a fresh store (operator 01 with key 123456, the demonstration BIN ranges and the
+/// A host on a fresh store (operator 01 with key Op#5417, the demonstration BIN ranges and the
 /// three standard carriers — carrier 3 served by a scripted module), and terminals that talk
 /// to it through the real terminal state machine, frame by frame, without sockets.
 struct HostHarness {
     static let operatorNumber = "01"
-    static let operatorKey = "123456"
+    static let operatorKey = "Op#5417"
     static let pin = "123456"
     static let identityNumber = "11010519491231002X"
     static let phoneNumber = "13812345678"

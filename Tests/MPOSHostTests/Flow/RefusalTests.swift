@@ -41,7 +41,7 @@ struct RefusalTests {
     func unknownAndDisabledOperators(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in
             var terminal = try await h.terminal(signedOn: false)
-            #expect(try await terminal.signOn("99", key: "123456") == .refused(.invalidOperator))
+            #expect(try await terminal.signOn("99", key: HostHarness.operatorKey) == .refused(.invalidOperator))
             try await h.admin.setOperatorDisabled(HostHarness.operatorNumber, true)
             #expect(try await terminal.signOn() == .refused(.operatorLocked))
             try await h.admin.setOperatorDisabled(HostHarness.operatorNumber, false)
@@ -72,7 +72,7 @@ struct RefusalTests {
             // them, so build the sign-on by hand, as an attacker would.
             for id in ["ZZZZZZZZ", record.id] {
                 var message = MessageKind.signOn.request(transmissionTime: TransmissionDateTime(h.clock.now).field, stan: "000001", terminalID: id)
-                try SignOnSecurity.sealCredentials(OperatorCredentials(number: "01", key: "123456"), into: &message, to: h.host.sealingPublicKey)
+                try SignOnSecurity.sealCredentials(OperatorCredentials(number: "01", key: HostHarness.operatorKey), into: &message, to: h.host.sealingPublicKey)
                 let frame = try MessageSignature.sign(message, with: twin.machine.credentials.deviceSigning, codec: ISO8583Codec(specification: .mpos))
                 guard case .respond(let response) = await twin.reply(to: frame) else { Issue.record("closed"); return }
                 #expect(try signedResponseCode(response, host: h.host) == .invalidTerminal, "terminal \(id)")
@@ -204,7 +204,7 @@ struct RefusalTests {
             let frame = try terminal.cardOpeningFrame(card: HostHarness.cardNumber(24), machine: &terminal.machine, at: h.clock.now.addingTimeInterval(-600))
             #expect(try await terminal.send(frame) == .answered(.staleMessage, retrievalReference: nil))
             var late = terminal.machine
-            let signOff = try late.signOff(operator: OperatorCredentials(number: "01", key: "123456"), at: h.clock.now.addingTimeInterval(900))
+            let signOff = try late.signOff(operator: OperatorCredentials(number: "01", key: HostHarness.operatorKey), at: h.clock.now.addingTimeInterval(900))
             guard case .respond(let response) = await terminal.reply(to: signOff) else { Issue.record("closed"); return }
             #expect(try late.receive(response) == .refused(.staleMessage))
         }

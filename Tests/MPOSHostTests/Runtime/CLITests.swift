@@ -1,0 +1,97 @@
+import Foundation
+import MPOSHostSQLite
+import MPOSTestSupport
+import Testing
+
+/// `mpos-host` as an administrator runs it: a real process on a temporary data directory.
+@Suite("mpos-host administration commands")
+struct CLITests {
+    struct Run {
+        let status: Int32
+        let output: String
+        let error: String
+    }
+
+    /// The built `mpos-host`, next to the test bundle (both are in the build folder).
+    static var executable: URL {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mpos-host")
+        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
+        return PythonScript.repositoryRoot.appendingPathComponent(".build/debug/mpos-host")
+    }
+
+    func run(_ arguments: [String], dataDirectory: String, input: String = "") throws -> Run {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments + ["--data-dir", dataDirectory]
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "MPOS_LMK")
+        environment["USER"] = "cli-test"
+        process.environment = environment
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let error = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+    }
+
+    @Test("init, operators, terminals, keys and the audit trail, then a tampered audit row and a readable LMK file")
+    func administration() async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
+            Issue.record("mpos-host is not built at \(Self.executable.path): run `swift build --build-tests`")
+            return
+        }
+        let folder = try TemporaryFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data").path
+
+        let initialised = try run(["init"], dataDirectory: data)
+        #expect(initialised.status == 0, "\(initialised.error)")
+        #expect(initialised.output.contains("base master key            version 1"))
+        #expect(try run(["init"], dataDirectory: data).status == 1)  // once
+
+        #expect(try run(["operator", "add", "01", "--name", "Operator 01"], dataDirectory: data, input: "Op#5417\n").status == 0)
+        let badKey = try run(["operator", "add", "02", "--name", "Two"], dataDirectory: data, input: "ab\n")
+        #expect(badKey.status == 1)
+        #expect(badKey.error.contains("4-16 printable characters"))
+
+        let added = try run(["terminal", "add", "--label", "Counter 1", "--json"], dataDirectory: data)
+        #expect(added.status == 0)
+        let terminal = try JSONDecoder().decode([String: String].self, from: Data(added.output.utf8))
+        #expect(terminal["terminal_id"] == "00000001")
+        #expect(terminal["enrollment_code"]?.count == 39)
+
+        let operators = try run(["operator", "list", "--json"], dataDirectory: data)
+        #expect(operators.output.contains("\"number\" : \"01\"") && operators.output.contains("\"state\" : \"active\""))
+        #expect(!operators.output.contains("Op#5417"))
+        #expect(try run(["terminal", "block", "00000001"], dataDirectory: data).status == 0)
+        #expect(try run(["terminal", "show", "00000001"], dataDirectory: data).output.contains("blocked"))
+        #expect(try run(["terminal", "show", "99999999"], dataDirectory: data).status == 1)
+        let keys = try run(["key", "list"], dataDirectory: data)
+        #expect(keys.output.contains("base master key v1") && keys.output.contains("pin-verification"))
+        #expect(try run(["key", "rotate"], dataDirectory: data).output.contains("version 2 is active"))
+
+        let verified = try run(["audit", "verify"], dataDirectory: data)
+        #expect(verified.status == 0)
+        #expect(verified.output.contains("intact"))
+        #expect(try run(["audit", "tail", "-n", "3", "--json"], dataDirectory: data).output.contains("key.bmk.rotated"))
+
+        // An administrator's row edited behind the host's back.
+        let store = try await SQLiteHostStore.open(path: folder.appendingPathComponent("data/mpos.sqlite").path)
+        _ = try await store.rawScalar("UPDATE audit SET actor = 'admin:nobody' WHERE sequence = 12")
+        try await store.close()
+        let broken = try run(["audit", "verify"], dataDirectory: data)
+        #expect(broken.status == 1)
+        #expect(broken.error.contains("broken at entry 12"))
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: folder.appendingPathComponent("data/lmk.key").path)
+        let refused = try run(["key", "list"], dataDirectory: data)
+        #expect(refused.status == 1)
+        #expect(refused.error.contains("readable or writable by others"))
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import MPOSCrypto
+import MPOSHost
+import MPOSHostRuntime
+import Testing
+
+@Suite("The host runtime: LMK file, configuration, process hardening")
+struct RuntimeTests {
+    @Test("the LMK file is created owner-only, loads back, and is refused once others can read it")
+    func lmkFile() throws {
+        let folder = try TemporaryFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("lmk.key").path
+        let created = try LocalMasterKeyFile.create(at: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try LocalMasterKeyFile.load(path: path, environment: [:]).checkValue() == created.checkValue())
+        #expect(throws: HostSetupError.self) { _ = try LocalMasterKeyFile.create(at: path) }  // never overwritten
+
+        for mode in [0o640, 0o604, 0o620] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+            #expect(throws: HostSetupError.self) { _ = try LocalMasterKeyFile.load(path: path, environment: [:]) }
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        try Data("not a key\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: HostSetupError.self) { _ = try LocalMasterKeyFile.load(path: path, environment: [:]) }
+        #expect(throws: HostSetupError.self) { _ = try LocalMasterKeyFile.load(path: path + ".missing", environment: [:]) }
+    }
+
+    @Test("MPOS_LMK, when set, is the LMK; a malformed one is refused")
+    func lmkFromEnvironment() throws {
+        let lmk = try LocalMasterKey()
+        let hex = Hex.encode(lmk.unsafeRawBytes)
+        let loaded = try LocalMasterKeyFile.load(path: "/nonexistent", environment: [LocalMasterKeyFile.environmentVariable: hex])
+        #expect(try loaded.checkValue() == lmk.checkValue())
+        #expect(throws: HostSetupError.self) {
+            _ = try LocalMasterKeyFile.load(path: "/nonexistent", environment: [LocalMasterKeyFile.environmentVariable: String(hex.dropLast(2))])
+        }
+    }
+
+    @Test("the data directory is owner-only and holds the default configuration")
+    func dataDirectory() async throws {
+        let folder = try TemporaryFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = DataDirectory(path: folder.appendingPathComponent("data").path)
+        _ = try directory.create(environment: [:])
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+        let settings = try directory.loadSettings()
+        #expect(settings.carriers.map(\.code) == ["1", "2", "3"])
+        #expect(settings.hostConfiguration.pinTryLimit == 3)
+        let store = try await directory.openStore(creating: true)
+        try await store.close()
+        #expect(throws: HostSetupError.self) { _ = try directory.create(environment: [:]) }  // a store is there now
+    }
+
+    @Test("configuration: limits are bounded, every carrier's module must exist, webhook secrets come from the environment")
+    func settings() async throws {
+        #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(HostSettings.self, from: Data(#"{"pinTryLimit": 0}"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            _ = try JSONDecoder().decode(HostSettings.self, from: Data(#"{"carriers": [{"code":"1","name":"A","tariffs":["m"],"module":"ledger"},{"code":"1","name":"B","tariffs":["m"],"module":"ledger"}]}"#.utf8))
+        }
+        let json = #"""
+            {"carriers": [{"code": "1", "name": "China Mobile", "tariffs": ["monthly"], "module": "cm-webhook"}],
+             "webhooks": [{"name": "cm-webhook", "url": "https://carrier.example/contracts", "secretEnvironmentVariable": "CM_SECRET"}]}
+            """#
+        let settings = try JSONDecoder().decode(HostSettings.self, from: Data(json.utf8))
+        try await StoreBackend.sqliteMemory.withStore { store in
+            #expect(throws: HostSetupError.self) { _ = try settings.businessModules(store: store, environment: [:]) }
+            let registry = try settings.businessModules(store: store, environment: ["CM_SECRET": String(repeating: "ab", count: 32)])
+            #expect(registry.names == ["cm-webhook", "ledger"])
+            var orphan = settings
+            orphan.webhooks = []
+            #expect(throws: HostSetupError.self) { _ = try orphan.businessModules(store: store, environment: [:]) }
+        }
+    }
+}
+
+@Suite("Process hardening")
+struct ProcessHardeningTests {
+    @Test("after disableCoreDumps the core limit is zero and the process is not dumpable")
+    func coreDumpsOff() {
+        #expect(ProcessHardening.disableCoreDumps())
+        #expect(ProcessHardening.coreDumpLimit == 0)
+        #expect(ProcessHardening.isDumpable == false)
+    }
+}

@@ -2,8 +2,9 @@
 
 The Swift test suite uses this script to check its payment cryptography against
 code it shares nothing with: every cryptographic operation here is done by the
-pinned Python libraries `cryptography` (AES, AES-CMAC, AES-GCM, SP 800-108 KBKDF)
-and `psec` (ISO 9564-1 PIN block format 4, TR-31 / X9.143 key blocks). Nothing
+pinned Python libraries `cryptography` (AES, AES-CMAC, AES-GCM, SP 800-108 KBKDF,
+P-256 ECDSA and HPKE) and `psec` (ISO 9564-1 PIN block format 4 and its plain PIN and
+PAN fields, TR-31 / X9.143 key blocks). Nothing
 cryptographic is reimplemented in this file; it only moves bytes around, draws
 random inputs and compares results. Pins: requirements.txt next to this file.
 
@@ -45,6 +46,24 @@ Kinds and case fields:
                                             ECDSA P-256 with SHA-256, s <= n/2 (low-S)
   hpke       private_key (32-byte scalar), info, plaintext, envelope (enc || ct || tag)
                                             RFC 9180 base mode, P256_SHA256_AES_GCM_256
+  keyedvalue usage, label (text), key, input, value
+                                            value = AES-CMAC(key, usage || "/" || label || 00
+                                            || input), 16 bytes; usage is one of:
+                                            V0  label "MPOS PVV"; input = format 4 plain PIN
+                                                field with its 8-byte fill zero (16) || format 4
+                                                PAN field (16), both checked with psec
+                                            10  label "MPOS OPERATOR"; input = len || operator
+                                                number || len || operator key, 1-byte lengths
+                                            11  any label (1..64 bytes, no 00); input = the datum
+  lmkblock   lmk, block (ASCII), key, usage, algorithm, mode, version, exportability
+                                            a key at rest under the host's local master key
+                                            (an AES-256 KBPK): TR-31 version D, exportability
+                                            N, no optional blocks, key length masked to 32
+                                            bytes (144 characters). Usage/algorithm/mode is
+                                            one of P0 A BDE, M6 A CGV, D0 A BDE, B0 A X,
+                                            V0 A CGV, 10 A CGV, 11 A CGV (AES key, 16/24/32
+                                            bytes), S0 E S, K3 E D (P-256 private scalar, 32
+                                            bytes, checked with cryptography)
 """
 
 from __future__ import annotations
@@ -502,6 +521,199 @@ def produce_hpke(rng: random.Random) -> Case:
     return {"private_key": hx(scalar), "info": hx(info), "plaintext": hx(plaintext), "envelope": hx(envelope)}
 
 
+# --- keyedvalue (PVV, OVV, keyed digest: AES-CMAC as a PRF) --------------------
+
+KEYED_VALUE_LENGTH = 16
+PVV_LABEL = "MPOS PVV"
+OVV_LABEL = "MPOS OPERATOR"
+DIGEST_LABELS = ("MPOS CARD", "MPOS ID", "MPOS CUSTOMER")
+
+
+def keyed_value(key: bytes, usage: str, label: str, data: bytes) -> bytes:
+    return aes_cmac(key, usage.encode("ascii") + b"/" + label.encode("utf-8") + b"\x00" + data)
+
+
+def pvv_input(pin: str, pan: str) -> bytes:
+    # psec draws the 8-byte fill at random; the PVV's fill is zero.
+    return pinblock.encode_pin_field_iso_4(pin)[:8] + bytes(8) + pinblock.encode_pan_field_iso_4(pan)
+
+
+def ovv_input(number: bytes, key: bytes) -> bytes:
+    return bytes([len(number)]) + number + bytes([len(key)]) + key
+
+
+def _pvv_input_reasons(data: bytes) -> list[str]:
+    # Structure only; reasons name no PIN or PAN digit.
+    if len(data) != 32:
+        return ["PVV input is not 32 bytes"]
+    pin_field, pan_field = data[:16], data[16:]
+    reasons: list[str] = []
+    try:
+        pinblock.decode_pin_field_iso_4(pin_field)
+    except Exception as exc:
+        reasons.append(raised("decode_pin_field_iso_4", exc))
+    if pin_field[8:] != bytes(8):
+        reasons.append("PVV PIN field fill is not zero")
+    nibbles = pan_field.hex().upper()
+    extra = int(nibbles[0], 16)
+    digits = nibbles[1 : 13 + extra]
+    if extra > 7 or not digits.isdigit() or pinblock.encode_pan_field_iso_4(digits) != pan_field:
+        reasons.append("PVV PAN part is not a format 4 PAN field")
+    return reasons
+
+
+def _ovv_input_reasons(data: bytes) -> list[str]:
+    if not data or len(data) < 1 + data[0] + 1:
+        return ["OVV input is not len || number || len || key"]
+    key_at = 1 + data[0]
+    if len(data) != key_at + 1 + data[key_at]:
+        return ["OVV input is not len || number || len || key"]
+    return []
+
+
+def verify_keyedvalue(case: Case) -> list[str]:
+    usage, label, data = case["usage"], case["label"], case["input"]
+    label_bytes = label.encode("utf-8")
+    if not 1 <= len(label_bytes) <= 64 or b"\x00" in label_bytes:
+        return ["label is not 1..64 bytes without 00"]
+    if len(case["value"]) != KEYED_VALUE_LENGTH:
+        return ["value is not 16 bytes"]
+    reasons: list[str] = []
+    if usage == "V0":
+        if label != PVV_LABEL:
+            reasons.append(f"V0 label is {label!r}, expected {PVV_LABEL!r}")
+        reasons += _pvv_input_reasons(data)
+    elif usage == "10":
+        if label != OVV_LABEL:
+            reasons.append(f"10 label is {label!r}, expected {OVV_LABEL!r}")
+        reasons += _ovv_input_reasons(data)
+    elif usage != "11":
+        return [f"usage {usage!r} is not V0, 10 or 11"]
+    try:
+        expected = keyed_value(case["key"], usage, label, data)
+    except Exception as exc:
+        return reasons + [raised("CMAC", exc)]
+    if expected != case["value"]:
+        reasons.append("keyed value mismatch")
+    return reasons
+
+
+def produce_keyedvalue(rng: random.Random) -> Case:
+    key = rng.randbytes(rng.choice(AES_KEY_SIZES))
+    usage = rng.choice(("V0", "10", "11"))
+    if usage == "V0":
+        label = PVV_LABEL
+        pin = "".join(rng.choice(string.digits) for _ in range(rng.randint(4, 12)))
+        pan = "".join(rng.choice(string.digits) for _ in range(rng.randint(12, 19)))
+        data = pvv_input(pin, pan)
+    elif usage == "10":
+        label = OVV_LABEL
+        number = "".join(rng.choice(string.digits) for _ in range(rng.randint(1, 8))).encode("ascii")
+        operator_key = rng.randbytes(rng.randint(4, 16))
+        data = ovv_input(number, operator_key)
+    else:
+        if rng.random() < 0.5:
+            label = rng.choice(DIGEST_LABELS)
+        else:
+            label = "".join(rng.choice(TR31_PRINTABLE) for _ in range(rng.randint(1, 64)))
+        data = rng.randbytes(rng.randint(0, 64))
+    value = keyed_value(key, usage, label, data)
+    return {"usage": usage, "label": label, "key": hx(key), "input": hx(data), "value": hx(value)}
+
+
+# --- lmkblock (keys at rest under the local master key) ------------------------
+
+LMK_LENGTH = 32
+LMK_BLOCK_LENGTH = 144  # 16 header + hex(2 + 32 masked + 14 pad) + hex(16-byte MAC)
+LMK_USAGES: dict[tuple[str, str], str] = {
+    ("P0", "A"): "BDE",
+    ("M6", "A"): "CGV",
+    ("D0", "A"): "BDE",
+    ("B0", "A"): "X",
+    ("V0", "A"): "CGV",
+    ("10", "A"): "CGV",
+    ("11", "A"): "CGV",
+    ("S0", "E"): "S",
+    ("K3", "E"): "D",
+}
+
+
+def verify_lmkblock(case: Case) -> list[str]:
+    if len(case["lmk"]) != LMK_LENGTH:
+        return ["LMK is not 32 bytes"]
+    try:
+        header, key = tr31.unwrap(case["lmk"], case["block"])
+    except Exception as exc:
+        return [raised("unwrap", exc)]
+    reasons: list[str] = []
+    if header.version_id != "D":
+        reasons.append(f"version ID {header.version_id!r}, expected 'D'")
+    if key != case["key"]:
+        reasons.append("key mismatch")
+    for label, got, field in (
+        ("usage", header.key_usage, "usage"),
+        ("algorithm", header.algorithm, "algorithm"),
+        ("mode of use", header.mode_of_use, "mode"),
+        ("key version", header.version_num, "version"),
+        ("exportability", header.exportability, "exportability"),
+    ):
+        if got != case[field]:
+            reasons.append(f"{label} mismatch: got {got!r}, expected {case[field]!r}")
+    if header.exportability != "N":
+        reasons.append(f"exportability {header.exportability!r}: a block under the LMK is 'N'")
+    modes = LMK_USAGES.get((header.key_usage, header.algorithm))
+    if modes is None or header.mode_of_use not in modes:
+        reasons.append(
+            f"usage/algorithm/mode {header.key_usage}/{header.algorithm}/{header.mode_of_use} is not an LMK key type"
+        )
+    if len(header.blocks) != 0 or header.reserved != "00":
+        reasons.append("an LMK block has no optional blocks and reserved '00'")
+    if len(case["block"]) != LMK_BLOCK_LENGTH:
+        reasons.append(
+            f"block is {len(case['block'])} characters, expected {LMK_BLOCK_LENGTH} (length masked to 32 bytes)"
+        )
+    if header.algorithm == "E":
+        if len(key) != 32:
+            reasons.append("P-256 scalar is not 32 bytes")
+        else:
+            try:
+                _p256_private(key)
+            except Exception as exc:
+                reasons.append(raised("P-256 private key", exc))
+    elif len(key) not in AES_KEY_SIZES:
+        reasons.append("AES key is not 16, 24 or 32 bytes")
+    body = case["block"][16:]
+    if not _UPPER_HEX_CHARS.fullmatch(body):
+        reasons.append("encrypted key/MAC part is not uppercase hex")
+    return reasons
+
+
+def produce_lmkblock(rng: random.Random) -> Case:
+    lmk = rng.randbytes(LMK_LENGTH)
+    usage, algorithm = rng.choice(sorted(LMK_USAGES))
+    mode = rng.choice(LMK_USAGES[(usage, algorithm)])
+    if algorithm == "E":
+        # The library's own generator, as for ecdsa/hpke; the seed draws everything else.
+        private_key = ec.generate_private_key(ec.SECP256R1())
+        key = private_key.private_numbers().private_value.to_bytes(32, "big")
+        version = "00"
+    else:
+        key = rng.randbytes(rng.choice(AES_KEY_SIZES))
+        version = "00" if rng.random() < 0.5 else "".join(rng.choices(TR31_VERSION_CHARS, k=2))
+    header = tr31.Header("D", usage, algorithm, mode, version, "N")
+    block = tr31.wrap(lmk, header, key, masked_key_len=32)
+    return {
+        "lmk": hx(lmk),
+        "block": block,
+        "key": hx(key),
+        "usage": usage,
+        "algorithm": algorithm,
+        "mode": mode,
+        "version": version,
+        "exportability": "N",
+    }
+
+
 KINDS: dict[str, Kind] = {
     "kcv": Kind({"key": p_hex, "length": p_int, "kcv": p_hex}, verify_kcv, produce_kcv),
     "cmac": Kind({"key": p_hex, "message": p_hex, "mac": p_hex}, verify_cmac, produce_cmac),
@@ -552,6 +764,25 @@ KINDS: dict[str, Kind] = {
         {"private_key": p_hex, "info": p_hex, "plaintext": p_hex, "envelope": p_hex},
         verify_hpke,
         produce_hpke,
+    ),
+    "keyedvalue": Kind(
+        {"usage": p_str, "label": p_str, "key": p_hex, "input": p_hex, "value": p_hex},
+        verify_keyedvalue,
+        produce_keyedvalue,
+    ),
+    "lmkblock": Kind(
+        {
+            "lmk": p_hex,
+            "block": p_str,
+            "key": p_hex,
+            "usage": p_str,
+            "algorithm": p_str,
+            "mode": p_str,
+            "version": p_str,
+            "exportability": p_str,
+        },
+        verify_lmkblock,
+        produce_lmkblock,
     ),
 }
 

@@ -4,7 +4,8 @@ import Testing
 @_spi(ClearPIN) @testable import MPOSCrypto
 
 /// Two-way cross-checks against code we did not write: psec (PIN block format 4, TR-31
-/// version D) and pyca/cryptography (CMAC, KBKDFCMAC, AES-GCM), through
+/// version D, keys at rest under the LMK) and pyca/cryptography (CMAC, KBKDFCMAC, AES-GCM,
+/// keyed values), through
 /// `Tests/CrossCheck/crosscheck.py`. Swift produces and Python verifies; Python produces and
 /// Swift verifies. Inputs are random; the seed is in every failure message
 /// (`MPOS_TEST_SEED=<seed>` replays it).
@@ -276,6 +277,184 @@ struct CrossCheckTests {
             let key = try KeyComponents.combine(components, as: BaseDerivation.self)
             #expect(key == (try AESKey<BaseDerivation>(unsafeRawBytes: hex(c.key))), "seed \(seed) case \(index)")
             #expect(try key.checkValue().hex == c.key_kcv, "seed \(seed) case \(index)")
+        }
+    }
+
+    // MARK: Keyed values (PVV V0, operator verification value 10, keyed digest 11)
+
+    struct KeyedValueCase: Codable { let usage: String; let label: String; let key: String; let input: String; let value: String }
+
+    /// ISO 9564-1 format 4 plain PIN field with zero fill ‖ PAN field, spelled out in hex here
+    /// rather than taken from `PINBlockFormat4`, so the check covers the package's encoding too.
+    private func pvvInput(pin: String, pan: String) -> [UInt8] {
+        let pinField = "4" + String(pin.count, radix: 16, uppercase: true) + pin + String(repeating: "A", count: 14 - pin.count) + String(repeating: "0", count: 16)
+        let panField = String(pan.count - 12) + pan + String(repeating: "0", count: 31 - pan.count)
+        return hex(pinField + panField)
+    }
+
+    private func keyedValueMode(_ rng: inout SeededGenerator) -> ModeOfUse {
+        [ModeOfUse.generateAndVerify, .generateOnly, .verifyOnly].randomElement(using: &rng)!
+    }
+
+    @Test("keyed values: Swift computes PVV / OVV / keyed digest, cryptography verifies (psec checks the PVV fields)")
+    func keyedValueSwiftToPython() throws {
+        let seed = randomizedSeed
+        var rng = SeededGenerator(seed: seed)
+        let printable = (0x20...0x7E).map { Character(Unicode.Scalar(UInt8($0))) }
+        let cases = try (0..<Self.casesPerDirection).map { _ -> KeyedValueCase in
+            let key = keyBytes(&rng)
+            let mode = keyedValueMode(&rng)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0:
+                let pin = rng.digits(Int.random(in: 4...12, using: &rng)), pan = rng.digits(Int.random(in: 12...19, using: &rng))
+                let value = try PINVerificationValue.compute(pin: PIN(pin), pan: PrimaryAccountNumber(pan), using: AESKey<PINVerification>(unsafeRawBytes: key, modeOfUse: mode))
+                return KeyedValueCase(usage: "V0", label: PINVerificationValue.label, key: Hex.encode(key), input: Hex.encode(pvvInput(pin: pin, pan: pan)), value: value.hex)
+            case 1:
+                let number = rng.digits(Int.random(in: 1...8, using: &rng)), operatorKey = rng.bytes(Int.random(in: 4...16, using: &rng))
+                let value = try OperatorVerificationValue.compute(number: number, keyBytes: operatorKey, using: AESKey<OperatorVerification>(unsafeRawBytes: key, modeOfUse: mode))
+                let input = [UInt8(number.utf8.count)] + Array(number.utf8) + [UInt8(operatorKey.count)] + operatorKey
+                return KeyedValueCase(usage: "10", label: OperatorVerificationValue.label, key: Hex.encode(key), input: Hex.encode(input), value: value.hex)
+            default:
+                let label = Bool.random(using: &rng)
+                    ? ["MPOS CARD", "MPOS ID", "MPOS CUSTOMER"].randomElement(using: &rng)!
+                    : String((0..<Int.random(in: 1...64, using: &rng)).map { _ in printable.randomElement(using: &rng)! })
+                let datum = rng.bytes(Int.random(in: 0...64, using: &rng))
+                let value = try KeyedDigest.compute(purpose: label, value: datum, using: AESKey<Tokenization>(unsafeRawBytes: key, modeOfUse: mode))
+                return KeyedValueCase(usage: "11", label: label, key: Hex.encode(key), input: Hex.encode(datum), value: value.hex)
+            }
+        }
+        #expect(Set(cases.map(\.usage)) == ["V0", "10", "11"], "seed \(seed): every usage drawn")
+        try expectVerified("keyedvalue", cases, seed: seed)
+    }
+
+    @Test("keyed values: cryptography computes (psec builds the PVV fields), Swift recomputes from PIN/PAN, number/key, datum")
+    func keyedValuePythonToSwift() throws {
+        let seed = randomizedSeed
+        let cases = try PythonOracle.produce(kind: "keyedvalue", count: Self.casesPerDirection, seed: seed, as: KeyedValueCase.self)
+        #expect(cases.count == Self.casesPerDirection)
+        #expect(Set(cases.map(\.usage)) == ["V0", "10", "11"], "seed \(seed): every usage drawn")
+        for (index, c) in cases.enumerated() {
+            let context = "seed \(seed) case \(index)"
+            let key = hex(c.key), input = hex(c.input)
+            let value: KeyedValue
+            switch c.usage {
+            case "V0":
+                #expect(c.label == PINVerificationValue.label, "\(context)")
+                // Read the PIN and PAN back out of the two fields, then recompute from them.
+                let nibbles = input.flatMap { [$0 >> 4, $0 & 0x0F] }
+                let pinLength = Int(nibbles[1]), panLength = Int(nibbles[32]) + 12
+                let pin = nibbles[2..<(2 + pinLength)].map { String($0) }.joined()
+                let pan = nibbles[33..<(33 + panLength)].map { String($0) }.joined()
+                #expect(pvvInput(pin: pin, pan: pan) == input, "\(context)")
+                value = try PINVerificationValue.compute(pin: PIN(pin), pan: PrimaryAccountNumber(pan), using: AESKey<PINVerification>(unsafeRawBytes: key))
+            case "10":
+                #expect(c.label == OperatorVerificationValue.label, "\(context)")
+                let numberLength = Int(input[0])
+                let number = String(decoding: input[1..<(1 + numberLength)], as: UTF8.self)
+                let operatorKey = Array(input[(2 + numberLength)...])
+                #expect(Int(input[1 + numberLength]) == operatorKey.count, "\(context)")
+                value = try OperatorVerificationValue.compute(number: number, keyBytes: operatorKey, using: AESKey<OperatorVerification>(unsafeRawBytes: key))
+            case "11":
+                value = try KeyedDigest.compute(purpose: c.label, value: input, using: AESKey<Tokenization>(unsafeRawBytes: key))
+            default:
+                throw PythonOracle.OracleError("oracle produced a usage outside V0, 10, 11")
+            }
+            #expect(value.hex == c.value, "\(context) (\(c.usage))")
+            #expect(value == KeyedValue(bytes: hex(c.value)), "\(context)")
+        }
+    }
+
+    // MARK: Keys at rest under the local master key
+
+    struct LMKBlockCase: Codable {
+        let lmk: String; let block: String; let key: String
+        let usage: String; let algorithm: String; let mode: String; let version: String; let exportability: String
+    }
+
+    private func stored<U: KeyUsage>(_ usage: U.Type, _ lmk: LocalMasterKey, _ lmkBytes: [UInt8], _ rng: inout SeededGenerator) throws -> LMKBlockCase {
+        let size = AESKeySize.allCases.randomElement(using: &rng)!
+        let mode = U.permittedModes.sorted { $0.rawValue < $1.rawValue }.randomElement(using: &rng)!
+        let exportability = Exportability.allCases.randomElement(using: &rng)!  // stored as N whatever it is
+        let keyBytes = rng.bytes(size.byteCount)
+        let version = Bool.random(using: &rng) ? "00" : rng.digits(2)
+        let block = try lmk.store(AESKey<U>(unsafeRawBytes: keyBytes, modeOfUse: mode, exportability: exportability), keyVersion: version)
+        return LMKBlockCase(lmk: Hex.encode(lmkBytes), block: block, key: Hex.encode(keyBytes), usage: U.code.rawValue, algorithm: "A",
+                            mode: mode.description, version: version, exportability: "N")
+    }
+
+    @Test("LMK blocks: Swift stores AES and P-256 keys, psec unwraps (N, masked length, usage/algorithm/mode)")
+    func lmkBlockSwiftToPython() throws {
+        let seed = randomizedSeed
+        var rng = SeededGenerator(seed: seed)
+        let cases = try (0..<Self.casesPerDirection).map { _ -> LMKBlockCase in
+            let lmkBytes = rng.bytes(32)
+            let lmk = try LocalMasterKey(unsafeRawBytes: lmkBytes)
+            switch Int.random(in: 0..<9, using: &rng) {
+            case 0: return try stored(PINEncryption.self, lmk, lmkBytes, &rng)
+            case 1: return try stored(MessageAuthentication.self, lmk, lmkBytes, &rng)
+            case 2: return try stored(DataEncryption.self, lmk, lmkBytes, &rng)
+            case 3: return try stored(BaseDerivation.self, lmk, lmkBytes, &rng)
+            case 4: return try stored(PINVerification.self, lmk, lmkBytes, &rng)
+            case 5: return try stored(OperatorVerification.self, lmk, lmkBytes, &rng)
+            case 6: return try stored(Tokenization.self, lmk, lmkBytes, &rng)
+            case 7:
+                // P-256 keys come from the system generator, as in the ecdsa/hpke cross-checks.
+                let key = SigningPrivateKey()
+                return LMKBlockCase(lmk: Hex.encode(lmkBytes), block: try lmk.store(key), key: Hex.encode(key.unsafeRawRepresentation),
+                                    usage: "S0", algorithm: "E", mode: "S", version: "00", exportability: "N")
+            default:
+                let key = SealingPrivateKey()
+                return LMKBlockCase(lmk: Hex.encode(lmkBytes), block: try lmk.store(key), key: Hex.encode(key.unsafeRawRepresentation),
+                                    usage: "K3", algorithm: "E", mode: "D", version: "00", exportability: "N")
+            }
+        }
+        #expect(Set(cases.map(\.usage)).count == 9, "seed \(seed): every key type drawn")
+        try expectVerified("lmkblock", cases, seed: seed)
+    }
+
+    @Test("LMK blocks: psec wraps AES keys (V0, 10, 11, …) and P-256 scalars (S0/E/S, K3/E/D), Swift loads them")
+    func lmkBlockPythonToSwift() throws {
+        let seed = randomizedSeed
+        let cases = try PythonOracle.produce(kind: "lmkblock", count: Self.casesPerDirection, seed: seed, as: LMKBlockCase.self)
+        #expect(cases.count == Self.casesPerDirection)
+        #expect(Set(cases.map(\.usage)).count == 9, "seed \(seed): every key type drawn")
+        for (index, c) in cases.enumerated() {
+            let context = "seed \(seed) case \(index) (\(c.usage)/\(c.algorithm)/\(c.mode))"
+            let lmk = try LocalMasterKey(unsafeRawBytes: hex(c.lmk))
+            #expect(c.exportability == "N" && c.block.dropFirst(11).first == "N", "\(context)")
+            #expect(String(c.block.dropFirst(9).prefix(2)) == c.version, "\(context)")
+            switch c.usage {
+            case "S0":
+                let key = try lmk.loadSigningKey(c.block)
+                #expect(Hex.encode(key.unsafeRawRepresentation) == c.key, "\(context)")
+                #expect(throws: Never.self, "\(context)") { try key.publicKey.verify(key.signature(for: [0x01]), for: [0x01]) }
+            case "K3":
+                let key = try lmk.loadSealingKey(c.block)
+                #expect(Hex.encode(key.unsafeRawRepresentation) == c.key, "\(context)")
+            default:
+                let (keyBytes, mode, exportability) = try loadAES(c.block, usage: c.usage, lmk: lmk)
+                #expect(c.algorithm == "A", "\(context)")
+                #expect(Hex.encode(keyBytes) == c.key, "\(context)")
+                #expect(mode.description == c.mode, "\(context)")
+                #expect(exportability == .nonExportable, "\(context)")
+            }
+        }
+    }
+
+    private func loadAES(_ block: String, usage: String, lmk: LocalMasterKey) throws -> ([UInt8], ModeOfUse, Exportability) {
+        func load<U: KeyUsage>(_ type: U.Type) throws -> ([UInt8], ModeOfUse, Exportability) {
+            let key = try lmk.load(block, as: U.self)
+            return (key.copyOfMaterial(), key.modeOfUse, key.exportability)
+        }
+        switch usage {
+        case "P0": return try load(PINEncryption.self)
+        case "M6": return try load(MessageAuthentication.self)
+        case "D0": return try load(DataEncryption.self)
+        case "B0": return try load(BaseDerivation.self)
+        case "V0": return try load(PINVerification.self)
+        case "10": return try load(OperatorVerification.self)
+        case "11": return try load(Tokenization.self)
+        default: throw PythonOracle.OracleError("oracle produced a usage outside the LMK key types")
         }
     }
 }

@@ -42,9 +42,15 @@ public struct LocalMasterKey: Sendable, CustomStringConvertible {
     }
 
     /// Reads back a block ``store(_:keyVersion:)`` wrote, as `usage` (any other usage is refused).
+    /// A block not marked `N` is refused: only ``store(_:keyVersion:)`` writes blocks under the
+    /// LMK, so any other is not the host's (and its key must not come back exportable).
     public func load<Usage: KeyUsage>(_ block: String, as usage: Usage.Type) throws(MPOSCryptoError) -> AESKey<Usage> {
-        try TR31.unwrap(block, as: usage, under: key).key
+        let unwrapped = try TR31.unwrap(block, as: usage, under: key)
+        guard unwrapped.header.exportability == .nonExportable else { throw Self.notAnLMKBlock }
+        return unwrapped.key
     }
+
+    private static let notAnLMKBlock = MPOSCryptoError(.keyBlockUsageMismatch, "a key block under the LMK is marked non-exportable (N)")
 
     // MARK: The host's P-256 keys
 
@@ -84,7 +90,7 @@ public struct LocalMasterKey: Sendable, CustomStringConvertible {
     private func unwrapAsymmetric(_ block: String, usage: KeyUsageCode, mode: ModeOfUse) throws(MPOSCryptoError) -> [UInt8] {
         let (header, bytes) = try TR31.unwrapAuthenticated(block, kbpk: key.material)
         guard header.keyUsage == usage, header.algorithm == Character(Unicode.Scalar(Self.ellipticCurveAlgorithm)),
-              header.modeOfUse == mode, bytes.count == 32
+              header.modeOfUse == mode, header.exportability == .nonExportable, bytes.count == 32
         else {
             throw MPOSCryptoError(.keyBlockUsageMismatch, "the key block does not hold a P-256 \(usage) key")
         }

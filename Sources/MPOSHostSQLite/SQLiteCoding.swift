@@ -6,22 +6,7 @@ import SQLiteNIO
 // How Swift values map to columns: dates as INTEGER microseconds since 1970 UTC, booleans as
 // INTEGER 0/1, byte arrays as BLOB, enums as their TEXT raw value.
 
-enum StoredTime {
-    /// Microseconds since 1970, rounded to the nearest. Whole seconds and the fraction are
-    /// converted apart, so no multiplication of a large `Double` loses the last microsecond.
-    static func microseconds(_ date: Date) -> Int64 {
-        let interval = date.timeIntervalSince1970
-        let seconds = interval.rounded(.down)
-        return Int64(seconds) * 1_000_000 + Int64(((interval - seconds) * 1_000_000).rounded())
-    }
-
-    /// The `Date` nearest to the stored microsecond: a date built as
-    /// `Date(timeIntervalSince1970: 1_700_000_000.123456)` reads back equal to itself, and
-    /// writing a date that was read stores the same integer again.
-    static func date(microseconds: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
-    }
-}
+// `StoredTime` (MPOSHost) is the one conversion every store and the audit chain share.
 
 extension SQLiteData {
     static func int(_ value: some BinaryInteger) -> SQLiteData { .integer(SQLiteInt64(value)) }

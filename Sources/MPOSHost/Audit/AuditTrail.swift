@@ -28,7 +28,8 @@ public enum AuditTrail {
     @discardableResult
     static func append(_ event: AuditEvent, key: AESKey<MessageAuthentication>, in tx: any HostTransaction, now: Date) async throws -> AuditEntry {
         let last = try await tx.lastAuditEntry()
-        var entry = AuditEntry(sequence: (last?.sequence ?? 0) + 1, recordedAt: now, event: event.event, actor: event.actor,
+        // The time as the store will give it back: the MAC covers exactly what verify reads.
+        var entry = AuditEntry(sequence: (last?.sequence ?? 0) + 1, recordedAt: StoredTime.rounded(now), event: event.event, actor: event.actor,
                                subject: event.subject, outcome: event.outcome, details: event.details, mac: [])
         entry.mac = try CMAC.authenticationCode(for: (last?.mac ?? genesis) + canonicalEncoding(entry), using: key)
         try await tx.appendAuditEntry(entry)
@@ -45,7 +46,7 @@ public enum AuditTrail {
         }
         func integer(_ value: Int64) { field(withUnsafeBytes(of: value.bigEndian) { Array($0) }) }
         integer(entry.sequence)
-        integer(Int64((entry.recordedAt.timeIntervalSince1970 * 1_000_000).rounded()))
+        integer(StoredTime.microseconds(entry.recordedAt))
         for text in [entry.event, entry.actor, entry.subject, entry.outcome, entry.details] { field(Array(text.utf8)) }
         return out
     }

@@ -37,6 +37,20 @@ struct AuditAndSecretsTests {
         }
     }
 
+    @Test("times finer than a microsecond do not break the chain: it covers the time as stored", arguments: StoreBackend.allCases)
+    func subMicrosecondTimes(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = TestClock(Date(timeIntervalSince1970: 1_795_000_000.123_456_789))
+            let h = try await HostHarness(store: store, clock: clock)
+            for index in 0..<20 {
+                clock.advance(0.000_000_37 + Double(index) * 0.013_579_246_8)
+                _ = try await h.admin.addTerminal(label: "t\(index)")
+            }
+            let count = try #require(try await h.admin.auditTail(1).first).sequence
+            #expect(try await h.admin.verifyAuditTrail() == .intact(entries: count))
+        }
+    }
+
     @Test("an altered row breaks the chain at that row")
     func alteredRow() async throws {
         try await withFlow { h, store, _, _ in

@@ -1,4 +1,5 @@
 import Foundation
+import MPOSCrypto
 import MPOSHostSQLite
 import MPOSTestSupport
 import Testing
@@ -93,5 +94,40 @@ struct CLITests {
         let refused = try run(["key", "list"], dataDirectory: data)
         #expect(refused.status == 1)
         #expect(refused.error.contains("readable or writable by others"))
+    }
+
+    @Test("key ceremonies: each component confirmed by its check value; the combined check value is the key's")
+    func ceremony() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
+            Issue.record("mpos-host is not built at \(Self.executable.path)")
+            return
+        }
+        let folder = try TemporaryFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data").path
+        func input(_ components: [KeyComponent]) -> String {
+            components.map { "\($0.unsafeHexDigits)\n\($0.checkValue)\n" }.joined()
+        }
+
+        let first = try AESKey<BaseDerivation>(generating: .bits256)
+        let initialised = try run(["init", "--ceremony", "2"], dataDirectory: data, input: input(try KeyComponents.split(first, into: 2)))
+        #expect(initialised.status == 0, "\(initialised.error)")
+        #expect(initialised.output.contains("check value \(try first.checkValue()) (ceremony (2 components))"))
+
+        let second = try AESKey<BaseDerivation>(generating: .bits256)
+        var components = try KeyComponents.split(second, into: 3)
+        // A custodian's typo is caught by the check value; nothing changes.
+        let typo = try KeyComponent(hex: String(components[1].unsafeHexDigits.reversed()))
+        let refused = try run(["key", "ceremony", "--components", "3"], dataDirectory: data,
+                              input: "\(components[0].unsafeHexDigits)\n\(components[0].checkValue)\n\(typo.unsafeHexDigits)\n\(components[1].checkValue)\n")
+        #expect(refused.status == 1)
+        #expect(refused.error.contains("does not match its check value"))
+        #expect(!refused.error.contains(typo.unsafeHexDigits))
+
+        let rotated = try run(["key", "ceremony", "--components", "3", "--json"], dataDirectory: data, input: input(components))
+        #expect(rotated.status == 0, "\(rotated.error)")
+        #expect(rotated.output.contains("\"check_value\" : \"\(try second.checkValue())\""))
+        #expect(rotated.output.contains("\"version\" : \"2\""))
+        components.removeAll()
     }
 }

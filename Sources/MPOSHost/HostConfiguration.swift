@@ -8,12 +8,16 @@ public struct HostConfiguration: Sendable {
     public var operatorLockoutThreshold = 5
     /// Consecutive wrong PINs before the card's PIN is locked (response `75`).
     public var pinTryLimit = 3
-    /// Wrong enrollment codes before the terminal's code is void (an administrator issues another).
-    public var enrollmentTryLimit = 5
+    /// How long an enrollment code works after it is issued.
+    public var enrollmentCodeLifetime: TimeInterval = 7 * 24 * 3600
+    /// Wrong operator numbers or keys in a row from one terminal before the terminal is
+    /// blocked (whichever operators they named).
+    public var terminalOperatorFailureLimit = 10
     /// STANs remembered per terminal for retransmissions (the durable retransmission cache).
     public var retransmissionCacheCapacity = 1024
-    /// Issuer BIN ranges whose cards may be opened.
-    public var cardPolicy: CardNumberPolicy = .demonstration
+    /// Issuer BIN ranges whose cards may be opened; none by default (fail closed): the bank
+    /// lists its own (`mpos-host init` writes the demonstration ranges into config.json).
+    public var cardPolicy = CardNumberPolicy(binRanges: [])
     /// Carriers, their tariffs and the business module of each.
     public var carriers: CarrierRegistry = .standard
 

@@ -18,7 +18,8 @@ public struct HostSettings: Codable, Sendable {
     public var permittedClockSkewSeconds: Int = 300
     public var operatorLockoutThreshold: Int = 5
     public var pinTryLimit: Int = 3
-    public var enrollmentTryLimit: Int = 5
+    public var enrollmentCodeLifetimeHours: Int = 168
+    public var terminalOperatorFailureLimit: Int = 10
     public var binRanges: [BINRange] = CardNumberPolicy.demonstration.binRanges
     public var carriers: [Carrier] = CarrierRegistry.standard.carriers
     public var webhooks: [Webhook] = []
@@ -32,14 +33,16 @@ public struct HostSettings: Codable, Sendable {
         permittedClockSkewSeconds = try c.decodeIfPresent(Int.self, forKey: .permittedClockSkewSeconds) ?? defaults.permittedClockSkewSeconds
         operatorLockoutThreshold = try c.decodeIfPresent(Int.self, forKey: .operatorLockoutThreshold) ?? defaults.operatorLockoutThreshold
         pinTryLimit = try c.decodeIfPresent(Int.self, forKey: .pinTryLimit) ?? defaults.pinTryLimit
-        enrollmentTryLimit = try c.decodeIfPresent(Int.self, forKey: .enrollmentTryLimit) ?? defaults.enrollmentTryLimit
+        enrollmentCodeLifetimeHours = try c.decodeIfPresent(Int.self, forKey: .enrollmentCodeLifetimeHours) ?? defaults.enrollmentCodeLifetimeHours
+        terminalOperatorFailureLimit = try c.decodeIfPresent(Int.self, forKey: .terminalOperatorFailureLimit) ?? defaults.terminalOperatorFailureLimit
         binRanges = try c.decodeIfPresent([BINRange].self, forKey: .binRanges) ?? defaults.binRanges
         carriers = try c.decodeIfPresent([Carrier].self, forKey: .carriers) ?? defaults.carriers
         webhooks = try c.decodeIfPresent([Webhook].self, forKey: .webhooks) ?? []
         deliveryRetry = try c.decodeIfPresent(RetryPolicy.self, forKey: .deliveryRetry) ?? defaults.deliveryRetry
         // Limits a bank may tune, within reason.
         guard (1...3600).contains(permittedClockSkewSeconds), (1...20).contains(operatorLockoutThreshold),
-              (1...10).contains(pinTryLimit), (1...20).contains(enrollmentTryLimit), deliveryRetry.maximumAttempts >= 1 else {
+              (1...10).contains(pinTryLimit), (1...24 * 90).contains(enrollmentCodeLifetimeHours),
+              (1...100).contains(terminalOperatorFailureLimit), deliveryRetry.maximumAttempts >= 1 else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "a limit is out of range"))
         }
         // Re-validates the carriers (unique codes, tariffs) through the registry's own decoding.
@@ -51,7 +54,8 @@ public struct HostSettings: Codable, Sendable {
         configuration.permittedClockSkew = TimeInterval(permittedClockSkewSeconds)
         configuration.operatorLockoutThreshold = operatorLockoutThreshold
         configuration.pinTryLimit = pinTryLimit
-        configuration.enrollmentTryLimit = enrollmentTryLimit
+        configuration.enrollmentCodeLifetime = TimeInterval(enrollmentCodeLifetimeHours * 3600)
+        configuration.terminalOperatorFailureLimit = terminalOperatorFailureLimit
         configuration.cardPolicy = CardNumberPolicy(binRanges: binRanges)
         configuration.carriers = CarrierRegistry(carriers: carriers)
         return configuration

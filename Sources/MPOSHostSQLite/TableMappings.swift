@@ -73,12 +73,13 @@ enum Tables {
 
     static let terminals = TableMapping<TerminalRecord>(
         table: "terminals", keyCount: 1,
-        columns: ["id", "label", "enrollment", "is_blocked", "enrollment_code_block", "enrollment_failures", "device_signing_key",
+        columns: ["id", "label", "enrollment", "is_blocked", "enrollment_code_block", "enrollment_code_expires_at", "enrollment_failures",
+                  "consecutive_operator_failures", "device_signing_key",
                   "device_sealing_key", "master_key_version", "current_session", "sign_on_requested", "last_network_request_at",
                   "last_network_request_stan", "last_seen_at", "created_at"],
         encode: {
             [.text($0.id), .text($0.label), .enumValue($0.enrollment), .bool($0.isBlocked), .optional($0.enrollmentCodeBlock, SQLiteData.text),
-             .int($0.enrollmentFailures), .optional($0.deviceSigningKey, SQLiteData.bytes), .optional($0.deviceSealingKey, SQLiteData.bytes),
+             .optional($0.enrollmentCodeExpiresAt, SQLiteData.date), .int($0.enrollmentFailures), .int($0.consecutiveOperatorFailures), .optional($0.deviceSigningKey, SQLiteData.bytes), .optional($0.deviceSealingKey, SQLiteData.bytes),
              .optional($0.masterKeyVersion, SQLiteData.int), .optional($0.currentSession, SQLiteData.int), .bool($0.signOnRequested),
              .optional($0.lastNetworkRequestAt, SQLiteData.date), .optional($0.lastNetworkRequestSTAN, SQLiteData.text),
              .optional($0.lastSeenAt, SQLiteData.date), .date($0.createdAt)]
@@ -87,7 +88,9 @@ enum Tables {
             TerminalRecord(
                 id: try row.text("id"), label: try row.text("label"), enrollment: try row.enumValue("enrollment"),
                 isBlocked: try row.bool("is_blocked"), enrollmentCodeBlock: try row.optional("enrollment_code_block", row.text),
-                enrollmentFailures: try row.int("enrollment_failures"), deviceSigningKey: try row.optional("device_signing_key", row.bytes),
+                enrollmentCodeExpiresAt: try row.optional("enrollment_code_expires_at", row.date),
+                enrollmentFailures: try row.int("enrollment_failures"),
+                consecutiveOperatorFailures: try row.int("consecutive_operator_failures"), deviceSigningKey: try row.optional("device_signing_key", row.bytes),
                 deviceSealingKey: try row.optional("device_sealing_key", row.bytes), masterKeyVersion: try row.optional("master_key_version", row.int),
                 currentSession: try row.optional("current_session", row.int64), signOnRequested: try row.bool("sign_on_requested"),
                 lastNetworkRequestAt: try row.optional("last_network_request_at", row.date),

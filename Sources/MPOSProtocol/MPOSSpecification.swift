@@ -20,6 +20,8 @@ public enum MPOSField {
     public static let messageAuthenticationCode = 64
     public static let networkManagementCode = 70
     public static let publicKeys = 120
+    /// SHA-256 of the request frame a host-signed response answers.
+    public static let requestDigest = 121
     public static let signature = 127
     public static let secondaryMAC = 128
 }
@@ -41,6 +43,7 @@ extension MessageSpecification {
         FieldSpecification(MPOSField.messageAuthenticationCode, "Message authentication code (AES-CMAC)", .fixed(16), .binary),
         FieldSpecification(MPOSField.networkManagementCode, "Network management information code", .fixed(3), .numeric),
         FieldSpecification(MPOSField.publicKeys, "Public keys (P-256, X9.62 uncompressed)", .lllvar(maximum: 999), .binary),
+        FieldSpecification(MPOSField.requestDigest, "Request digest (SHA-256 of the request frame answered)", .fixed(32), .binary),
         FieldSpecification(MPOSField.signature, "Signature (ECDSA P-256, raw r ‖ s)", .lllvar(maximum: 999), .binary),
         FieldSpecification(MPOSField.secondaryMAC, "Message authentication code (AES-CMAC; enrollment)", .fixed(16), .binary),
     ])

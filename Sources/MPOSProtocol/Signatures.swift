@@ -1,3 +1,4 @@
+import Crypto
 public import ISO8583
 public import MPOSCrypto
 
@@ -34,5 +35,28 @@ public enum MessageSignature {
             throw ProtocolError(.signatureInvalid, "the signature does not verify")
         }
         return AuthenticatedMessage(message: message, bytes: bytes)
+    }
+
+    // MARK: Host responses, bound to their request
+
+    /// Signs a host response with field 121 = SHA-256 of the request frame it answers. A
+    /// signature alone would let anyone who can send the host a request (the host answers
+    /// refusals to requests it cannot authenticate) collect signed refusals for a STAN and later
+    /// slip one in place of the real answer; the digest ties each response to one request,
+    /// whose bytes nobody can predict (they hold a fresh signature or a random GCM nonce).
+    public static func signResponse(_ response: ISO8583Message, answering request: [UInt8], with key: SigningPrivateKey, codec: ISO8583Codec) throws -> [UInt8] {
+        var response = response
+        response[MPOSField.requestDigest] = Array(SHA256.hash(data: request))
+        return try sign(response, with: key, codec: codec)
+    }
+
+    /// Verifies a host response's signature, then that its field 121 is the digest of
+    /// `request`, the frame the terminal sent. Either failure is `63`.
+    public static func verifyResponse(_ bytes: [UInt8], answering request: [UInt8], codec: ISO8583Codec, signer key: SigningPublicKey) throws -> AuthenticatedMessage {
+        let authenticated = try verify(bytes, codec: codec, signer: key)
+        guard authenticated.message[MPOSField.requestDigest] == Array(SHA256.hash(data: request)) else {
+            throw ProtocolError(.signatureInvalid, "the signed response answers another request (field 121)")
+        }
+        return authenticated
     }
 }

@@ -64,7 +64,7 @@ public struct TerminalStateMachine: Sendable {
     public private(set) var credentials: Credentials
     public private(set) var state: State
     private var session: SessionKeys?
-    private var pending: (kind: MessageKind, stan: String, enrollmentCode: EnrollmentCode?)?
+    private var pending: Pending?
     private var lastSTAN: Int
     private let codec = ISO8583Codec(specification: .mpos)
 
@@ -84,7 +84,7 @@ public struct TerminalStateMachine: Sendable {
         var message = header(.enrollment, time: time)
         message[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: credentials.deviceSigning.publicKey, sealing: credentials.deviceSealing.publicKey)
         let frame = try EnrollmentSecurity.protect(message, signingKey: credentials.deviceSigning, code: code, terminalID: credentials.terminalID, codec: codec)
-        start(.enrollment, message, code: code, next: .enrolling)
+        start(.enrollment, message, frame: frame, code: code, next: .enrolling)
         return frame
     }
 
@@ -106,7 +106,7 @@ public struct TerminalStateMachine: Sendable {
         var message = header(kind, time: time)
         message[MPOSField.pinBlock] = try PINBlockFormat4.encipher(pin, pan: cardNumber, using: session.pinKey).bytes
         let frame = try BusinessMessageSecurity.protect(message, confidential: confidential, keys: session, codec: codec)
-        start(kind, message, code: nil, next: .awaitingResponse)
+        start(kind, message, frame: frame, code: nil, next: .awaitingResponse)
         return frame
     }
 
@@ -127,13 +127,13 @@ public struct TerminalStateMachine: Sendable {
                     credentials.hostSealing = verified.sealing
                 }
             case .signOn, .signOff, .echoTest:
-                authenticated = try MessageSignature.verify(frame, codec: codec, signer: credentials.hostSigning!)
+                authenticated = try MessageSignature.verifyResponse(frame, answering: pending.frame, codec: codec, signer: credentials.hostSigning!)
                 try answers(authenticated.message, pending)
             case .cardOpening, .contractSigning:
                 // A refusal the host cannot MAC (the keys are revoked, or the terminal is
                 // unknown to it) comes signed by the host instead; an approval never does.
                 if (try? codec.decode(frame))?[MPOSField.signature] != nil {
-                    authenticated = try MessageSignature.verify(frame, codec: codec, signer: credentials.hostSigning!)
+                    authenticated = try MessageSignature.verifyResponse(frame, answering: pending.frame, codec: codec, signer: credentials.hostSigning!)
                     guard authenticated.message.text(MPOSField.responseCode) != ResponseCode.approved.rawValue else {
                         throw Failure(code: .invalidResponse, message: "a signed business response can only be a refusal")
                     }
@@ -205,7 +205,7 @@ public struct TerminalStateMachine: Sendable {
         var message = header(kind, time: time)
         try SignOnSecurity.sealCredentials(operatorCredentials, into: &message, to: hostSealing)
         let frame = try MessageSignature.sign(message, with: credentials.deviceSigning, codec: codec)
-        start(kind, message, code: nil, next: next)
+        start(kind, message, frame: frame, code: nil, next: next)
         return frame
     }
 
@@ -216,13 +216,22 @@ public struct TerminalStateMachine: Sendable {
                             stan: String(repeating: "0", count: 6 - stan.count) + stan, terminalID: credentials.terminalID)
     }
 
-    private mutating func start(_ kind: MessageKind, _ message: ISO8583Message, code: EnrollmentCode?, next: State) {
-        pending = (kind, message.text(MPOSField.systemTraceAuditNumber)!, code)
+    /// The outstanding request: what it was, its STAN, and its frame (a signed response must
+    /// carry the frame's digest).
+    private struct Pending {
+        let kind: MessageKind
+        let stan: String
+        let enrollmentCode: EnrollmentCode?
+        let frame: [UInt8]
+    }
+
+    private mutating func start(_ kind: MessageKind, _ message: ISO8583Message, frame: [UInt8], code: EnrollmentCode?, next: State) {
+        pending = Pending(kind: kind, stan: message.text(MPOSField.systemTraceAuditNumber)!, enrollmentCode: code, frame: frame)
         state = next
     }
 
     /// The response must answer the outstanding request: its MTI, STAN and terminal ID.
-    private func answers(_ message: ISO8583Message, _ pending: (kind: MessageKind, stan: String, enrollmentCode: EnrollmentCode?)) throws {
+    private func answers(_ message: ISO8583Message, _ pending: Pending) throws {
         guard message.mti == pending.kind.responseMTI, message.text(MPOSField.systemTraceAuditNumber) == pending.stan,
               message.text(MPOSField.terminalID) == credentials.terminalID
         else { throw Failure(code: .notTheResponse, message: "the response does not answer the outstanding \(pending.kind)") }

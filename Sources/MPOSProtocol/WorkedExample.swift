@@ -109,7 +109,7 @@ public enum WorkedExample {
         let keyBlocks = try SignOnSecurity.keyBlocksField(pinKey: keys.pinKey, macKey: keys.macKey, dataKey: keys.dataKey, under: masterKey)
         signedOn.setText(MPOSField.keyBlocks, keyBlocks)
         signedOn[MPOSField.sealedEnvelope] = try SignOnSecurity.sealMasterKey(masterKey, to: deviceSealing.publicKey, terminalID: terminalID, keySet: keySet)
-        let signOnResponse = try MessageSignature.sign(signedOn, with: hostSigning, codec: codec)
+        let signOnResponse = try MessageSignature.signResponse(signedOn, answering: signOnRequest, with: hostSigning, codec: codec)
 
         // Steps 105-108: card opening.
         let pan = try PrimaryAccountNumber(cardNumber), pin = try PIN("123456"), fill = try Hex.decode(pinFill)
@@ -131,7 +131,7 @@ public enum WorkedExample {
         var terms = ConfidentialData()
         terms.set(.cardNumber, text: cardNumber)
         terms.set(.carrierCode, text: "1")
-        terms.set(.phoneNumber, text: "12345678912")
+        terms.set(.phoneNumber, text: "13912345678")
         terms.set(.tariff, text: "monthly")
         let contractRequest = try BusinessMessageSecurity.protect(contract, confidential: terms, keys: keys, codec: codec)
         var signed = respond(to: contract, .contractSigning)
@@ -142,7 +142,7 @@ public enum WorkedExample {
         var signOff = header(.signOff, stan: "000005", time: "1127090400")
         try SignOnSecurity.sealCredentials(credentials, into: &signOff, to: hostSealing.publicKey)
         let signOffRequest = try MessageSignature.sign(signOff, with: deviceSigning, codec: codec)
-        let signOffResponse = try MessageSignature.sign(respond(to: signOff, .signOff), with: hostSigning, codec: codec)
+        let signOffResponse = try MessageSignature.signResponse(respond(to: signOff, .signOff), answering: signOffRequest, with: hostSigning, codec: codec)
 
         typealias V = WorkedExampleTranscript.Value
         let sealedOpening = try codec.decode(openingRequest)[MPOSField.confidentialData]!
@@ -198,7 +198,7 @@ public enum WorkedExample {
                     V("0200 request frame", hex: openingRequest),
                     V("0210 response frame", hex: openingResponse),
                 ]),
-                .init(id: "109-111", title: "Steps 109-111: contract signing (carrier 1, phone 12345678912, monthly)", values: [
+                .init(id: "109-111", title: "Steps 109-111: contract signing (carrier 1, phone 13912345678, monthly)", values: [
                     V("confidential data (TLV, before sealing)", hex: try terms.encoded()),
                     V("field 61 (nonce ‖ ciphertext ‖ tag)", hex: sealedTerms),
                     V("0200 request frame", hex: contractRequest),

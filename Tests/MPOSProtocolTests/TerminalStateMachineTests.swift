@@ -38,11 +38,11 @@ struct ScriptedHost {
             response.setText(MPOSField.keySetIdentifier, keySet.field)
             response.setText(MPOSField.keyBlocks, try SignOnSecurity.keyBlocksField(pinKey: keys!.pinKey, macKey: keys!.macKey, dataKey: keys!.dataKey, under: masterKey))
             response[MPOSField.sealedEnvelope] = try SignOnSecurity.sealMasterKey(masterKey, to: deviceSealing!, terminalID: "00000001", keySet: keySet)
-            return try MessageSignature.sign(response, with: signing, codec: codec)
+            return try MessageSignature.signResponse(response, answering: frame, with: signing, codec: codec)
         case .signOff, .echoTest:
             _ = try MessageSignature.verify(frame, codec: codec, signer: deviceSigning!)
             if answer == .approved { keys = nil }
-            return try MessageSignature.sign(reply(to: request, answer), with: signing, codec: codec)
+            return try MessageSignature.signResponse(reply(to: request, answer), answering: frame, with: signing, codec: codec)
         case .cardOpening, .contractSigning:
             let authenticated = try BusinessMessageSecurity.verify(frame, codec: codec, macKey: keys!.macKey)
             let data = try BusinessMessageSecurity.openConfidentialData(of: authenticated, using: keys!.dataKey)
@@ -88,7 +88,7 @@ struct TerminalStateMachineTests {
         var terms = ConfidentialData()
         terms.set(.cardNumber, text: "4367123412341234126")
         terms.set(.carrierCode, text: "1")
-        terms.set(.phoneNumber, text: "12345678912")
+        terms.set(.phoneNumber, text: "13912345678")
         terms.set(.tariff, text: "monthly")
         #expect(try terminal.receive(host.handle(terminal.businessRequest(.contractSigning, pin: PIN("123456"), cardNumber: pan, confidential: terms, at: now)))
                 == .answered(.approved, retrievalReference: "000000000042"))
@@ -128,8 +128,14 @@ struct TerminalStateMachineTests {
         var otherSTAN = host.reply(to: try host.codec.decode(request))
         otherSTAN.setText(MPOSField.systemTraceAuditNumber, "999999")
         #expect(throws: TerminalStateMachine.Failure(code: .notTheResponse, message: "")) {
-            try terminal.receive(MessageSignature.sign(otherSTAN, with: host.signing, codec: host.codec))
+            try terminal.receive(MessageSignature.signResponse(otherSTAN, answering: request, with: host.signing, codec: host.codec))
         }
+        // The host's own signature on a refusal of another request with this STAN (one anybody
+        // could have asked the host for) does not pass: field 121 names the other request.
+        var sameSTAN = host.reply(to: try host.codec.decode(request), .securityViolation)
+        sameSTAN.setText(MPOSField.systemTraceAuditNumber, try host.codec.decode(request).text(MPOSField.systemTraceAuditNumber)!)
+        let collected = try MessageSignature.signResponse(sameSTAN, answering: Array(request.dropLast()) + [request.last! ^ 1], with: host.signing, codec: host.codec)
+        #expect(throws: TerminalStateMachine.Failure(code: .invalidResponse, message: "")) { try terminal.receive(collected) }
         #expect(throws: TerminalStateMachine.Failure.self) { try terminal.receive([0x30, 0x38, 0x31, 0x30]) }
         #expect(terminal.state == .signingOn)
         // The genuine answer still completes the sign-on (the scripted host's second session).

@@ -127,7 +127,7 @@ public struct HostAdministration: Sendable {
 
     /// A new terminal and its one-time enrollment code, to hand to whoever sets the device up.
     /// The code is shown once here; the host keeps it only under the LMK until it is used.
-    public func addTerminal(id: String? = nil, label: String) async throws -> (terminal: TerminalRecord, enrollmentCode: String) {
+    public func addTerminal(id: String? = nil, label: String, codeLifetime: TimeInterval = HostConfiguration().enrollmentCodeLifetime) async throws -> (terminal: TerminalRecord, enrollmentCode: String) {
         let code = EnrollmentCode()
         let block = try lmk.store(code.asBaseDerivationKey)
         let terminal = try await change { [actor] tx, now in
@@ -142,7 +142,7 @@ public struct HostAdministration: Sendable {
                 terminalID = String(repeating: "0", count: max(0, 8 - next.count)) + next
             }
             guard try await tx.terminal(id: terminalID) == nil else { throw HostError(.alreadyExists, "terminal \(terminalID) exists") }
-            let record = TerminalRecord(id: terminalID, label: label, enrollmentCodeBlock: block, createdAt: now)
+            let record = TerminalRecord(id: terminalID, label: label, enrollmentCodeBlock: block, enrollmentCodeExpiresAt: now.addingTimeInterval(codeLifetime), createdAt: now)
             try await tx.insertTerminal(record)
             return (record, AuditEvent("admin.terminal.add", actor: actor, subject: "terminal:\(terminalID)", details: "label \(label); enrollment code issued"))
         }
@@ -150,15 +150,50 @@ public struct HostAdministration: Sendable {
     }
 
     /// A new enrollment code for a terminal that has not enrolled (its code was lost or void).
-    public func reissueEnrollmentCode(_ id: String) async throws -> String {
+    public func reissueEnrollmentCode(_ id: String, codeLifetime: TimeInterval = HostConfiguration().enrollmentCodeLifetime) async throws -> String {
         let code = EnrollmentCode()
         let block = try lmk.store(code.asBaseDerivationKey)
+        let expiry = clock().addingTimeInterval(codeLifetime)
         try await updateTerminal(id, event: "admin.terminal.reissue-code") { record in
-            guard record.enrollment == .awaitingEnrollment else { throw HostError(.wrongState, "terminal \(id) is enrolled already") }
+            guard record.enrollment == .awaitingEnrollment else { throw HostError(.wrongState, "terminal \(id) is enrolled already: reset it first") }
             record.enrollmentCodeBlock = block
+            record.enrollmentCodeExpiresAt = expiry
             record.enrollmentFailures = 0
         }
         return code.unsafeDisplayText
+    }
+
+    /// Returns an enrolled terminal to awaiting enrollment with a new code (a replaced or
+    /// reinstalled device): its device keys are forgotten and its session, if any, ends.
+    public func resetTerminal(_ id: String, codeLifetime: TimeInterval = HostConfiguration().enrollmentCodeLifetime) async throws -> String {
+        let code = EnrollmentCode()
+        let block = try lmk.store(code.asBaseDerivationKey)
+        try await change { [actor] tx, now in
+            guard var record = try await tx.terminal(id: id) else { throw HostError(.notFound, "no terminal \(id)") }
+            if let number = record.currentSession { try await Self.endSession(number, in: tx, now: now) }
+            record.currentSession = nil
+            record.enrollment = .awaitingEnrollment
+            record.enrollmentCodeBlock = block
+            record.enrollmentCodeExpiresAt = now.addingTimeInterval(codeLifetime)
+            record.enrollmentFailures = 0
+            record.consecutiveOperatorFailures = 0
+            record.deviceSigningKey = nil
+            record.deviceSealingKey = nil
+            record.masterKeyVersion = nil
+            record.signOnRequested = false
+            try await tx.updateTerminal(record)
+            return ((), AuditEvent("admin.terminal.reset", actor: actor, subject: "terminal:\(id)", details: "device keys forgotten; new enrollment code issued"))
+        }
+        return code.unsafeDisplayText
+    }
+
+    /// Ends a session now, erasing its key blocks (a forced sign-off).
+    private static func endSession(_ number: Int64, in tx: any HostTransaction, now: Date) async throws {
+        guard var session = try await tx.session(number: number), session.isActive else { return }
+        session.endedAt = now
+        session.endReason = .forced
+        session.pinKeyBlock = ""; session.macKeyBlock = ""; session.dataKeyBlock = ""
+        try await tx.updateSession(session)
     }
 
     public func terminals() async throws -> [TerminalRecord] {
@@ -170,39 +205,38 @@ public struct HostAdministration: Sendable {
         return record
     }
 
-    /// Blocks a terminal in any state: its requests get `58`, and its session (if any) ends.
+    /// Blocks a terminal in any state: its requests get `58`, and its session (if any) ends —
+    /// in one transaction, so a block never leaves live session keys behind.
     public func blockTerminal(_ id: String) async throws {
-        try await updateTerminal(id, event: "admin.terminal.block") { record in record.isBlocked = true }
-        try await forceSignOffIfSignedIn(id, event: nil)
+        try await change { [actor] tx, now in
+            guard var record = try await tx.terminal(id: id) else { throw HostError(.notFound, "no terminal \(id)") }
+            let ended = record.currentSession
+            if let number = ended { try await Self.endSession(number, in: tx, now: now) }
+            record.currentSession = nil
+            record.isBlocked = true
+            try await tx.updateTerminal(record)
+            return ((), AuditEvent("admin.terminal.block", actor: actor, subject: "terminal:\(id)",
+                                   details: ended.map { "session \($0) ended; its keys are erased" } ?? ""))
+        }
     }
 
+    /// Unblocks a terminal, and clears its count of wrong operator keys.
     public func unblockTerminal(_ id: String) async throws {
-        try await updateTerminal(id, event: "admin.terminal.unblock") { record in record.isBlocked = false }
+        try await updateTerminal(id, event: "admin.terminal.unblock") { record in
+            record.isBlocked = false
+            record.consecutiveOperatorFailures = 0
+        }
     }
 
     /// Ends the terminal's session now: its keys are erased, its next business message gets `A1`.
     public func forceSignOff(_ id: String) async throws {
-        try await forceSignOffIfSignedIn(id, event: "admin.terminal.sign-off")
-    }
-
-    private func forceSignOffIfSignedIn(_ id: String, event: String?) async throws {
-        let now = clock()
-        try await store.transaction { [actor, keys] tx in
+        try await change { [actor] tx, now in
             guard var record = try await tx.terminal(id: id) else { throw HostError(.notFound, "no terminal \(id)") }
-            guard let number = record.currentSession else {
-                if event != nil { throw HostError(.wrongState, "terminal \(id) is not signed in") }
-                return
-            }
-            if var session = try await tx.session(number: number), session.isActive {
-                session.endedAt = now
-                session.endReason = .forced
-                session.pinKeyBlock = ""; session.macKeyBlock = ""; session.dataKeyBlock = ""
-                try await tx.updateSession(session)
-            }
+            guard let number = record.currentSession else { throw HostError(.wrongState, "terminal \(id) is not signed in") }
+            try await Self.endSession(number, in: tx, now: now)
             record.currentSession = nil
             try await tx.updateTerminal(record)
-            try await AuditTrail.append(AuditEvent(event ?? "admin.terminal.block.sign-off", actor: actor, subject: "terminal:\(id)",
-                                                   details: "session \(number) ended; its keys are erased"), key: keys.auditChain, in: tx, now: now)
+            return ((), AuditEvent("admin.terminal.sign-off", actor: actor, subject: "terminal:\(id)", details: "session \(number) ended; its keys are erased"))
         }
     }
 
@@ -237,8 +271,12 @@ public struct HostAdministration: Sendable {
     /// Terminals move to it at their next sign-on; with `requestSignOn`, every signed-in
     /// terminal is told to sign on again (its next business message gets `A1`).
     public func rotateBaseMasterKey(to key: AESKey<BaseDerivation>? = nil, origin: String = "generated", requestSignOn: Bool = false) async throws -> BaseMasterKeyRecord {
-        try await change { [lmk, actor] tx, now in
+        try await change { [lmk, actor, keys] tx, now in
             let record = try await KeyManagement.installBaseMasterKey(try key ?? AESKey<BaseDerivation>(generating: .bits256), origin: origin, lmk: lmk, in: tx, now: now)
+            for retired in try await KeyManagement.retireUnusedBaseMasterKeys(in: tx, now: now) {
+                try await AuditTrail.append(AuditEvent("key.bmk.retired", actor: actor, subject: "key:bmk/\(retired)",
+                                                       details: "no terminal holds it; its key block is erased"), key: keys.auditChain, in: tx, now: now)
+            }
             var asked = 0
             if requestSignOn {
                 for var terminal in try await tx.terminals() where terminal.currentSession != nil && !terminal.signOnRequested {

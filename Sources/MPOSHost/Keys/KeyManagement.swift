@@ -84,8 +84,8 @@ public enum KeyManagement {
     }
 
     /// Stores `key` as the next base master key version and makes it the active one; the
-    /// previous active version is superseded (terminals move to the new one at their next
-    /// sign-on) and retired as soon as no terminal holds it.
+    /// previous active version is superseded: terminals move to the new one at their next
+    /// sign-on, and it retires (``retireUnusedBaseMasterKeys(in:now:)``) when none holds it.
     @discardableResult
     static func installBaseMasterKey(_ key: AESKey<BaseDerivation>, origin: String, lmk: LocalMasterKey, in tx: any HostTransaction, now: Date) async throws -> BaseMasterKeyRecord {
         let existing = try await tx.baseMasterKeys()
@@ -98,7 +98,6 @@ public enum KeyManagement {
         let record = BaseMasterKeyRecord(version: version, block: try lmk.store(key, keyVersion: twoCharacterVersion(version)),
                                          checkValue: try key.checkValue().hex, state: .active, origin: origin, createdAt: now)
         try await tx.insertBaseMasterKey(record)
-        try await retireUnusedBaseMasterKeys(in: tx, now: now)
         return record
     }
 

@@ -7,42 +7,41 @@ import MPOSProtocol
 // Card opening and contract signing: 0200 business messages under the session's keys.
 extension HostEngine {
     func businessRequest(_ c: inout RequestContext) async throws -> [UInt8] {
-        guard c.terminal.enrollment == .enrolled else { return try signedResponse(c.kind, to: c.request, .invalidTerminal) }
+        guard c.terminal.enrollment == .enrolled else { return try signedResponse(c, .invalidTerminal) }
         guard !c.terminal.isBlocked else {
             try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "58", details: "terminal blocked"), c)
-            return try signedResponse(c.kind, to: c.request, .terminalBlocked)
+            return try signedResponse(c, .terminalBlocked)
         }
         guard let keySet = c.request.text(MPOSField.keySetIdentifier).flatMap(KeySetIdentifier.init(field:)) else {
-            return try signedResponse(c.kind, to: c.request, .formatError)
+            return try signedResponse(c, .formatError)
         }
         // The keys field 53 names must be this terminal's, and still live; revoked keys are
         // erased, so a refusal for them is signed rather than MACed.
         guard let session = try await c.tx.session(number: Int64(keySet.session)), session.terminalID == c.terminal.id,
               session.baseKeyVersion == keySet.baseKeyVersion
         else {
-            return try signedResponse(c.kind, to: c.request, c.terminal.currentSession == nil ? .invalidTransaction : .keysOutdated)
+            return try signedResponse(c, c.terminal.currentSession == nil ? .invalidTransaction : .keysOutdated)
         }
         guard session.isActive, c.terminal.currentSession == session.number else {
             try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A1",
                                        details: "keys of session \(session.number) are revoked (\(session.endReason?.rawValue ?? "superseded"))"), c)
-            return try signedResponse(c.kind, to: c.request, .keysOutdated)
+            return try signedResponse(c, .keysOutdated)
         }
-        let keys = SessionKeys(pinKey: try lmk.load(session.pinKeyBlock, as: PINEncryption.self),
+        let sessionKeys = SessionKeys(pinKey: try lmk.load(session.pinKeyBlock, as: PINEncryption.self),
                                macKey: try lmk.load(session.macKeyBlock, as: MessageAuthentication.self),
                                dataKey: try lmk.load(session.dataKeyBlock, as: DataEncryption.self), keySet: keySet)
         let authenticated: AuthenticatedMessage
-        do { authenticated = try BusinessMessageSecurity.verify(c.frame, codec: codec, macKey: keys.macKey) } catch {
+        do { authenticated = try BusinessMessageSecurity.verify(c.frame, codec: codec, macKey: sessionKeys.macKey) } catch {
             try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A0", details: "MAC does not verify"), c)
-            return try protect(c.kind.response(to: c.request, code: .macFailure), keys)
+            return try protect(c.kind.response(to: c.request, code: .macFailure), sessionKeys)
         }
         switch try await checkMessageLog(c, session: session.number) {
         case .retransmission(let response): return response
-        case .conflict: return try protect(c.kind.response(to: c.request, code: .duplicateTransmission), keys)
+        case .conflict: return try protect(c.kind.response(to: c.request, code: .duplicateTransmission), sessionKeys)
         case .new: break
         }
-        c.terminal.lastSeenAt = c.now
-
         var outcome: (code: ResponseCode, reference: String?)
+        if isFresh(c) { c.terminal.lastSeenAt = c.now }
         if !isFresh(c) {
             try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A4", details: "transmission time outside the skew"), c)
             outcome = (.staleMessage, nil)
@@ -55,7 +54,7 @@ extension HostEngine {
                                        details: "sign-on requested by an administrator; session \(session.number) ended"), c)
             outcome = (.keysOutdated, nil)
         } else {
-            let operation = BusinessOperation(context: c, session: session, keys: keys, authenticated: authenticated)
+            let operation = BusinessOperation(context: c, session: session, keys: sessionKeys, authenticated: authenticated)
             do {
                 outcome = c.kind == .cardOpening ? try await openCard(operation) : try await signContract(operation)
             } catch let error as ProtocolError {
@@ -66,7 +65,7 @@ extension HostEngine {
         }
         var response = c.kind.response(to: c.request, code: outcome.code)
         if let reference = outcome.reference { response.setText(MPOSField.retrievalReferenceNumber, reference) }
-        let bytes = try protect(response, keys)
+        let bytes = try protect(response, sessionKeys)
         try await c.tx.updateTerminal(c.terminal)
         try await logResponse(bytes, for: c, session: session.number)
         return bytes

@@ -8,30 +8,29 @@ extension HostEngine {
     // MARK: Enrollment (0800/810)
 
     func enroll(_ c: inout RequestContext) async throws -> [UInt8] {
-        guard !c.terminal.isBlocked else { return try signedResponse(c.kind, to: c.request, .terminalBlocked) }
+        guard !c.terminal.isBlocked else { return try signedResponse(c, .terminalBlocked) }
         guard c.terminal.enrollment == .awaitingEnrollment else {
             // Enrolled already: the exact enrollment frame again gets its response again.
             if case .retransmission(let response) = try await checkMessageLog(c, session: 0) { return response }
-            return try signedResponse(c.kind, to: c.request, .invalidTransaction)
+            return try signedResponse(c, .invalidTransaction)
         }
-        guard let codeBlock = c.terminal.enrollmentCodeBlock else {
-            try await audit(AuditEvent("terminal.enrollment.failed", actor: c.actor, subject: c.subject, outcome: "63", details: "no enrollment code outstanding"), c)
-            return try signedResponse(c.kind, to: c.request, .securityViolation)
+        guard let codeBlock = c.terminal.enrollmentCodeBlock, c.now < (c.terminal.enrollmentCodeExpiresAt ?? .distantFuture) else {
+            try await audit(AuditEvent("terminal.enrollment.failed", actor: c.actor, subject: c.subject, outcome: "63",
+                                       details: c.terminal.enrollmentCodeBlock == nil ? "no enrollment code outstanding" : "the enrollment code has expired"), c)
+            return try signedResponse(c, .securityViolation)
         }
         let code = try EnrollmentCode(baseDerivationKey: lmk.load(codeBlock, as: BaseDerivation.self))
         let verified: (message: AuthenticatedMessage, signing: SigningPublicKey, sealing: SealingPublicKey)
         do {
             verified = try EnrollmentSecurity.verify(c.frame, codec: codec, code: code, terminalID: c.terminal.id)
         } catch {
+            // Counted for administrators, never a lockout: a 128-bit code cannot be guessed, and
+            // a lockout would let anyone who knows a terminal ID void its code.
             c.terminal.enrollmentFailures += 1
-            var details = "enrollment code proof or device signature does not verify (attempt \(c.terminal.enrollmentFailures))"
-            if c.terminal.enrollmentFailures >= configuration.enrollmentTryLimit {
-                c.terminal.enrollmentCodeBlock = nil
-                details += "; the code is void: issue a new one"
-            }
             try await c.tx.updateTerminal(c.terminal)
-            try await audit(AuditEvent("terminal.enrollment.failed", actor: c.actor, subject: c.subject, outcome: "63", details: details), c)
-            return try signedResponse(c.kind, to: c.request, .securityViolation)
+            try await audit(AuditEvent("terminal.enrollment.failed", actor: c.actor, subject: c.subject, outcome: "63",
+                                       details: "enrollment code proof or device signature does not verify (\(c.terminal.enrollmentFailures) so far)"), c)
+            return try signedResponse(c, .securityViolation)
         }
         guard isFresh(c), acceptOrder(&c) else {
             try await c.tx.updateTerminal(c.terminal)
@@ -62,30 +61,30 @@ extension HostEngine {
 
     func networkRequest(_ c: inout RequestContext) async throws -> [UInt8] {
         guard c.terminal.enrollment == .enrolled, let signingKey = c.terminal.deviceSigningKey else {
-            return try signedResponse(c.kind, to: c.request, .invalidTerminal)
+            return try signedResponse(c, .invalidTerminal)
         }
         guard !c.terminal.isBlocked else {
             try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "58", details: "terminal blocked"), c)
-            return try signedResponse(c.kind, to: c.request, .terminalBlocked)
+            return try signedResponse(c, .terminalBlocked)
         }
         let authenticated: AuthenticatedMessage
         do {
             authenticated = try MessageSignature.verify(c.frame, codec: codec, signer: SigningPublicKey(x963: signingKey))
         } catch {
             try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "63", details: "device signature does not verify"), c)
-            return try signedResponse(c.kind, to: c.request, .securityViolation)
+            return try signedResponse(c, .securityViolation)
         }
         let session = c.terminal.currentSession ?? 0
         switch try await checkMessageLog(c, session: session) {
         case .retransmission(let response): return response
-        case .conflict: return try signedResponse(c.kind, to: c.request, .duplicateTransmission)
+        case .conflict: return try signedResponse(c, .duplicateTransmission)
         case .new: break
         }
-        c.terminal.lastSeenAt = c.now
         guard isFresh(c), acceptOrder(&c) else {
             try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A4", details: "transmission time outside the skew, or not after the last request"), c)
             return try await finishNetworkRequest(&c, c.kind.response(to: c.request, code: .staleMessage), session: session)
         }
+        c.terminal.lastSeenAt = c.now
         switch c.kind {
         case .signOn: return try await signOn(&c, authenticated)
         case .signOff: return try await signOff(&c, authenticated)
@@ -96,7 +95,7 @@ extension HostEngine {
     /// Saves the terminal, signs the response and keeps it for retransmissions.
     private func finishNetworkRequest(_ c: inout RequestContext, _ response: ISO8583Message, session: Int64) async throws -> [UInt8] {
         try await c.tx.updateTerminal(c.terminal)
-        let bytes = try MessageSignature.sign(response, with: keys.signing, codec: codec)
+        let bytes = try MessageSignature.signResponse(response, answering: c.frame, with: keys.signing, codec: codec)
         try await logResponse(bytes, for: c, session: session)
         return bytes
     }
@@ -137,8 +136,10 @@ extension HostEngine {
         var response = c.kind.response(to: c.request, code: .approved)
         response.setText(MPOSField.keySetIdentifier, keySet.field)
         response.setText(MPOSField.keyBlocks, try SignOnSecurity.keyBlocksField(pinKey: pinKey, macKey: macKey, dataKey: dataKey, under: masterKey))
+        // The TMK goes with every sign-on response, sealed to the device: a terminal that lost
+        // one response (and so its key) must not be locked out until the next rotation.
         let previousVersion = c.terminal.masterKeyVersion
-        if previousVersion != version, let sealingKey = c.terminal.deviceSealingKey {
+        if let sealingKey = c.terminal.deviceSealingKey {
             response[MPOSField.sealedEnvelope] = try SignOnSecurity.sealMasterKey(masterKey, to: SealingPublicKey(x963: sealingKey),
                                                                                  terminalID: c.terminal.id, keySet: keySet)
         }
@@ -192,13 +193,36 @@ extension HostEngine {
     }
 
     /// Checks the operator number and key against the operator table; nil when they match.
-    /// Wrong keys count towards the lock; every attempt is audited, never with the key.
+    /// The key is checked first, so a locked or disabled operator is revealed (`A3`) only to
+    /// someone who knows its key. Wrong keys count towards the operator's lock, and every
+    /// failure — whichever operator it named, known or not — towards the terminal's: too
+    /// many in a row block the terminal. Every attempt is audited, never with the key.
     private func checkOperator(_ credentials: OperatorCredentials, _ c: inout RequestContext) async throws -> ResponseCode? {
         let event = "\(c.kind.auditName).refused"
-        // Computed whether or not the operator exists, so both cases take the same time.
         let presented = try OperatorVerificationValue.compute(number: credentials.number, keyBytes: credentials.unsafeKeyBytes, using: keys.operatorVerification)
-        guard var record = try await c.tx.operatorRecord(number: credentials.number) else {
-            try await audit(AuditEvent(event, actor: c.actor, subject: "operator:\(credentials.number)", outcome: "A2", details: "no such operator"), c)
+        let record = try await c.tx.operatorRecord(number: credentials.number)
+        guard var record, KeyedValue(bytes: record.verificationValue) == presented else {
+            if var known = record, !known.isLocked, !known.isDisabled {
+                known.consecutiveFailures += 1
+                if known.consecutiveFailures >= configuration.operatorLockoutThreshold {
+                    known.isLocked = true
+                    try await audit(AuditEvent("operator.locked", actor: "host", subject: "operator:\(known.number)", outcome: "A3",
+                                               details: "\(known.consecutiveFailures) wrong keys in a row; an administrator must unlock it"), c)
+                }
+                try await c.tx.updateOperator(known)
+            }
+            try await audit(AuditEvent(event, actor: c.actor, subject: "operator:\(credentials.number)", outcome: "A2",
+                                       details: "wrong operator number or key"), c)
+            c.terminal.consecutiveOperatorFailures += 1
+            if c.terminal.consecutiveOperatorFailures >= configuration.terminalOperatorFailureLimit {
+                c.terminal.isBlocked = true
+                if let session = c.terminal.currentSession {
+                    try await endSession(session, reason: .forced, c)
+                    c.terminal.currentSession = nil
+                }
+                try await audit(AuditEvent("terminal.blocked", actor: "host", subject: c.subject, outcome: "58",
+                                           details: "\(c.terminal.consecutiveOperatorFailures) wrong operator numbers or keys in a row; an administrator must unblock it"), c)
+            }
             return .invalidOperator
         }
         guard !record.isDisabled, !record.isLocked else {
@@ -206,18 +230,7 @@ extension HostEngine {
                                        details: record.isDisabled ? "operator disabled" : "operator locked"), c)
             return .operatorLocked
         }
-        guard KeyedValue(bytes: record.verificationValue) == presented else {
-            record.consecutiveFailures += 1
-            try await audit(AuditEvent(event, actor: c.actor, subject: "operator:\(record.number)", outcome: "A2",
-                                       details: "wrong operator key (\(record.consecutiveFailures) in a row)"), c)
-            if record.consecutiveFailures >= configuration.operatorLockoutThreshold {
-                record.isLocked = true
-                try await audit(AuditEvent("operator.locked", actor: "host", subject: "operator:\(record.number)", outcome: "A3",
-                                           details: "\(record.consecutiveFailures) wrong keys in a row; an administrator must unlock it"), c)
-            }
-            try await c.tx.updateOperator(record)
-            return .invalidOperator
-        }
+        c.terminal.consecutiveOperatorFailures = 0
         if record.consecutiveFailures != 0 || c.kind == .signOn {
             record.consecutiveFailures = 0
             if c.kind == .signOn { record.lastSignOnAt = c.now }

@@ -63,14 +63,14 @@ public final class HostEngine: Sendable {
             return .respond(response)
         } catch {
             // Nothing was committed. The response is signed: the session's keys may be unknown.
-            return (try? signedResponse(kind, to: request, .systemMalfunction)).map(Reply.respond) ?? .close
+            return (try? signedResponse(kind, to: request, frame: frame, .systemMalfunction)).map(Reply.respond) ?? .close
         }
     }
 
     private func process(_ kind: MessageKind, request: ISO8583Message, frame: [UInt8], terminalID: String,
                          in tx: any HostTransaction, now: Date) async throws -> [UInt8] {
         guard let terminal = try await tx.terminal(id: terminalID) else {
-            return try signedResponse(kind, to: request, .invalidTerminal)
+            return try signedResponse(kind, to: request, frame: frame, .invalidTerminal)
         }
         var context = RequestContext(kind: kind, request: request, frame: frame, terminal: terminal, now: now, tx: tx)
         switch kind {
@@ -128,9 +128,14 @@ public final class HostEngine: Sendable {
         try await AuditTrail.append(event, key: keys.auditChain, in: context.tx, now: context.now)
     }
 
-    /// A response signed by the host (field 127): network responses, and business refusals the
-    /// session's MAC key cannot authenticate (unknown terminal, revoked keys).
-    func signedResponse(_ kind: MessageKind, to request: ISO8583Message, _ code: ResponseCode) throws -> [UInt8] {
-        try MessageSignature.sign(kind.response(to: request, code: code), with: keys.signing, codec: codec)
+    /// A response signed by the host (field 127) and bound to its request's frame (field 121):
+    /// network responses, and business refusals the session's MAC key cannot authenticate
+    /// (unknown terminal, revoked keys).
+    func signedResponse(_ kind: MessageKind, to request: ISO8583Message, frame: [UInt8], _ code: ResponseCode) throws -> [UInt8] {
+        try MessageSignature.signResponse(kind.response(to: request, code: code), answering: frame, with: keys.signing, codec: codec)
+    }
+
+    func signedResponse(_ c: RequestContext, _ code: ResponseCode) throws -> [UInt8] {
+        try signedResponse(c.kind, to: c.request, frame: c.frame, code)
     }
 }

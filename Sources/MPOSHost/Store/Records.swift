@@ -111,7 +111,13 @@ public struct TerminalRecord: Sendable, Hashable {
     public var isBlocked: Bool
     /// The enrollment code as a TR-31 block (B0) under the LMK while outstanding; nil once used.
     public var enrollmentCodeBlock: String?
+    /// After this the code no longer enrolls (an administrator issues another).
+    public var enrollmentCodeExpiresAt: Date?
+    /// Wrong enrollment codes presented (for administrators; 128-bit codes need no lockout).
     public var enrollmentFailures: Int
+    /// Wrong operator numbers or keys in a row from this terminal, whichever operator they
+    /// named: too many block the terminal, so guessing cannot be spread across operators.
+    public var consecutiveOperatorFailures: Int
     /// X9.62 public keys registered at enrollment.
     public var deviceSigningKey: [UInt8]?
     public var deviceSealingKey: [UInt8]?
@@ -128,11 +134,12 @@ public struct TerminalRecord: Sendable, Hashable {
     public var createdAt: Date
 
     public init(id: String, label: String, enrollment: Enrollment = .awaitingEnrollment, isBlocked: Bool = false, enrollmentCodeBlock: String?,
-                enrollmentFailures: Int = 0, deviceSigningKey: [UInt8]? = nil, deviceSealingKey: [UInt8]? = nil, masterKeyVersion: Int? = nil,
+                enrollmentCodeExpiresAt: Date? = nil, enrollmentFailures: Int = 0, consecutiveOperatorFailures: Int = 0, deviceSigningKey: [UInt8]? = nil, deviceSealingKey: [UInt8]? = nil, masterKeyVersion: Int? = nil,
                 currentSession: Int64? = nil, signOnRequested: Bool = false, lastNetworkRequestAt: Date? = nil, lastNetworkRequestSTAN: String? = nil,
                 lastSeenAt: Date? = nil, createdAt: Date) {
         self.id = id; self.label = label; self.enrollment = enrollment; self.isBlocked = isBlocked
-        self.enrollmentCodeBlock = enrollmentCodeBlock; self.enrollmentFailures = enrollmentFailures
+        self.enrollmentCodeBlock = enrollmentCodeBlock; self.enrollmentCodeExpiresAt = enrollmentCodeExpiresAt
+        self.enrollmentFailures = enrollmentFailures; self.consecutiveOperatorFailures = consecutiveOperatorFailures
         self.deviceSigningKey = deviceSigningKey; self.deviceSealingKey = deviceSealingKey; self.masterKeyVersion = masterKeyVersion
         self.currentSession = currentSession; self.signOnRequested = signOnRequested
         self.lastNetworkRequestAt = lastNetworkRequestAt; self.lastNetworkRequestSTAN = lastNetworkRequestSTAN

@@ -51,7 +51,7 @@ struct FormatAndFailureTests {
             message[MPOSField.messageAuthenticationCode] = [UInt8](repeating: 0, count: 16)
             let frame = try ISO8583Codec(specification: .mpos).encode(message)
             guard case .respond(let response) = await terminal.reply(to: frame) else { Issue.record("closed"); return }
-            #expect(try signedResponseCode(response, host: h.host) == .formatError)
+            #expect(try signedResponseCode(response, answering: frame, host: h.host) == .formatError)
         }
     }
 
@@ -64,7 +64,7 @@ struct FormatAndFailureTests {
             var frame = try attempt.signOn(operator: OperatorCredentials(number: "01", key: HostHarness.operatorKey), at: h.clock.now)
             frame[frame.count - 10] ^= 0x80
             guard case .respond(let response) = await terminal.reply(to: frame) else { Issue.record("closed"); return }
-            #expect(try signedResponseCode(response, host: h.host) == .securityViolation)
+            #expect(try signedResponseCode(response, answering: frame, host: h.host) == .securityViolation)
             let record = try await h.terminalRecord(terminal.id)
             #expect(record == before)
             guard case .signedIn = try await terminal.signOn() else { Issue.record("refused"); return }
@@ -94,7 +94,7 @@ struct FormatAndFailureTests {
             let frame = try terminal.cardOpeningFrame(card: HostHarness.cardNumber(62), machine: &attempt, at: h.clock.now)
             store.failing = true
             guard case .respond(let response) = await terminal.reply(to: frame) else { Issue.record("closed"); return }
-            #expect(try signedResponseCode(response, host: h.host) == .systemMalfunction)
+            #expect(try signedResponseCode(response, answering: frame, host: h.host) == .systemMalfunction)
             #expect(try attempt.receive(response) == .answered(.systemMalfunction, retrievalReference: nil))
             store.failing = false
             #expect(try await h.admin.cards().isEmpty)

@@ -84,6 +84,7 @@ struct HostHarness {
             _ = try await admin.addOperator(number: Self.operatorNumber, name: "Operator 01", key: Self.operatorKey)
         }
         var configuration = HostConfiguration()
+        configuration.cardPolicy = .demonstration
         configuration.carriers = CarrierRegistry(carriers: [
             Carrier(code: "1", name: "China Mobile", tariffs: ["monthly", "prepaid"], module: "ledger"),
             Carrier(code: "2", name: "China Unicom", tariffs: ["monthly"], module: "ledger"),
@@ -217,8 +218,8 @@ extension TerminalStateMachine.Outcome {
 
 /// Decodes a host response that the state machine cannot take (e.g. a refused enrollment) and
 /// checks the host's signature on it.
-func signedResponseCode(_ frame: [UInt8], host: HostEngine) throws -> ResponseCode? {
+func signedResponseCode(_ frame: [UInt8], answering request: [UInt8], host: HostEngine) throws -> ResponseCode? {
     let codec = ISO8583Codec(specification: .mpos)
-    let message = try MessageSignature.verify(frame, codec: codec, signer: host.signingPublicKey).message
+    let message = try MessageSignature.verifyResponse(frame, answering: request, codec: codec, signer: host.signingPublicKey).message
     return message.text(MPOSField.responseCode).flatMap(ResponseCode.init(rawValue:))
 }

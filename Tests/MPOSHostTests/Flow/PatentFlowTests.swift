@@ -112,6 +112,21 @@ struct PatentFlowTests {
         }
     }
 
+    @Test("a terminal that lost its sign-on response, and with it its master key, signs on again with a new request", arguments: StoreBackend.allCases)
+    func lostSignOnResponse(backend: StoreBackend) async throws {
+        try await HostHarness.run(backend) { h in
+            var terminal = try await h.terminal(signedOn: false)
+            var lost = terminal.machine
+            let frame = try lost.signOn(operator: OperatorCredentials(number: HostHarness.operatorNumber, key: HostHarness.operatorKey), at: h.clock.now)
+            _ = await terminal.reply(to: frame)  // the host signs it on; the answer never arrives
+            h.clock.advance(60)
+            // The app restarts: a new request, a new STAN; the terminal still has no master key.
+            terminal.machine = TerminalStateMachine(credentials: terminal.machine.credentials, lastSTAN: 5)
+            guard case .signedIn = try await terminal.signOn() else { Issue.record("refused"); return }
+            #expect(try await terminal.openCard(HostHarness.cardNumber(4)).code == .approved)
+        }
+    }
+
     @Test("the host's state survives a restart of the host on the same store")
     func survivesRestart() async throws {
         let folder = try TemporaryFolder.make()

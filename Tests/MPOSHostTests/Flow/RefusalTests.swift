@@ -27,6 +27,35 @@ struct RefusalTests {
         }
     }
 
+    @Test("a locked or disabled operator is revealed (A3) only to someone with its key", arguments: StoreBackend.allCases)
+    func lockedOperatorNotRevealed(backend: StoreBackend) async throws {
+        try await HostHarness.run(backend) { h in
+            var terminal = try await h.terminal(signedOn: false)
+            try await h.admin.setOperatorDisabled(HostHarness.operatorNumber, true)
+            #expect(try await terminal.signOn(key: "guess-1") == .refused(.invalidOperator))
+            #expect(try await terminal.signOn("77", key: "guess-2") == .refused(.invalidOperator))
+            #expect(try await terminal.signOn() == .refused(.operatorLocked))
+        }
+    }
+
+    @Test("wrong operator keys spread over many operators block the terminal after ten in a row", arguments: StoreBackend.allCases)
+    func guessingAcrossOperators(backend: StoreBackend) async throws {
+        try await HostHarness.run(backend) { h in
+            for number in 2...5 { _ = try await h.admin.addOperator(number: "0\(number)", name: "Operator \(number)", key: "Key-\(number)-ok") }
+            var terminal = try await h.terminal(signedOn: false)
+            for attempt in 0..<9 {
+                #expect(try await terminal.signOn("0\(attempt % 5 + 1)", key: "000000") == .refused(.invalidOperator))
+            }
+            #expect(try await h.admin.operators().allSatisfy { !$0.isLocked })
+            #expect(try await terminal.signOn("99", key: "000000") == .refused(.invalidOperator))
+            #expect(try await h.terminalRecord(terminal.id).displayState == .blocked)
+            #expect(try await terminal.signOn() == .refused(.terminalBlocked))
+            #expect(try await h.admin.auditTail(10).contains { $0.event == "terminal.blocked" })
+            try await h.admin.unblockTerminal(terminal.id)
+            guard case .signedIn = try await terminal.signOn() else { Issue.record("refused after unblock"); return }
+        }
+    }
+
     @Test("a success resets the count of wrong operator keys", arguments: StoreBackend.allCases)
     func operatorFailuresReset(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in
@@ -75,7 +104,7 @@ struct RefusalTests {
                 try SignOnSecurity.sealCredentials(OperatorCredentials(number: "01", key: HostHarness.operatorKey), into: &message, to: h.host.sealingPublicKey)
                 let frame = try MessageSignature.sign(message, with: twin.machine.credentials.deviceSigning, codec: ISO8583Codec(specification: .mpos))
                 guard case .respond(let response) = await twin.reply(to: frame) else { Issue.record("closed"); return }
-                #expect(try signedResponseCode(response, host: h.host) == .invalidTerminal, "terminal \(id)")
+                #expect(try signedResponseCode(response, answering: frame, host: h.host) == .invalidTerminal, "terminal \(id)")
             }
             guard case .signedIn = try await twin.signOn() else { Issue.record("refused"); return }
         }
@@ -122,28 +151,30 @@ struct RefusalTests {
             message[MPOSField.pinBlock] = try PINBlockFormat4.encipher(PIN("1234"), pan: PrimaryAccountNumber(HostHarness.cardNumber(12)), using: keys.pinKey).bytes
             let frame = try BusinessMessageSecurity.protect(message, confidential: ConfidentialData(), keys: keys, codec: ISO8583Codec(specification: .mpos))
             guard case .respond(let response) = await terminal.reply(to: frame) else { Issue.record("closed"); return }
-            #expect(try signedResponseCode(response, host: h.host) == .invalidTransaction)
+            #expect(try signedResponseCode(response, answering: frame, host: h.host) == .invalidTransaction)
         }
     }
 
     // MARK: Enrollment
 
-    @Test("a wrong enrollment code gets 63; five void the code; a reissued code enrolls", arguments: StoreBackend.allCases)
+    @Test("a wrong enrollment code gets 63 and is counted, but voids nothing; an expired code gets 63; a reissued one enrolls, once", arguments: StoreBackend.allCases)
     func enrollmentCode(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in
-            let (record, code) = try await h.admin.addTerminal(label: "new")
+            let (record, code) = try await h.admin.addTerminal(label: "new", codeLifetime: 3600)
             var terminal = SimulatedTerminal(harness: h, id: record.id)
-            for _ in 1...5 {
+            for _ in 1...8 {
                 var attempt = terminal.machine
                 let frame = try attempt.enroll(code: EnrollmentCode(), at: h.clock.now)
                 guard case .respond(let response) = await terminal.reply(to: frame) else { Issue.record("closed"); return }
-                #expect(try signedResponseCode(response, host: h.host) == .securityViolation)
+                #expect(try signedResponseCode(response, answering: frame, host: h.host) == .securityViolation)
             }
-            // The right code is void now.
+            #expect(try await h.terminalRecord(record.id).enrollmentFailures == 8)
+            // Whoever knows a terminal ID cannot void its code; but the code expires.
+            h.clock.advance(3601)
             var attempt = terminal.machine
             let frame = try attempt.enroll(code: EnrollmentCode(text: code), at: h.clock.now)
             guard case .respond(let response) = await terminal.reply(to: frame) else { Issue.record("closed"); return }
-            #expect(try signedResponseCode(response, host: h.host) == .securityViolation)
+            #expect(try signedResponseCode(response, answering: frame, host: h.host) == .securityViolation)
 
             let fresh = try await h.admin.reissueEnrollmentCode(record.id)
             h.clock.advance(1)
@@ -152,7 +183,22 @@ struct RefusalTests {
             var again = TerminalStateMachine(credentials: .init(terminalID: record.id))
             let second = try again.enroll(code: EnrollmentCode(text: fresh), at: h.clock.now)
             guard case .respond(let refusal) = await terminal.reply(to: second) else { Issue.record("closed"); return }
-            #expect(try signedResponseCode(refusal, host: h.host) == .invalidTransaction)
+            #expect(try signedResponseCode(refusal, answering: second, host: h.host) == .invalidTransaction)
+        }
+    }
+
+    @Test("a replaced device: an administrator resets the terminal, which enrolls anew with a new code", arguments: StoreBackend.allCases)
+    func resetTerminal(backend: StoreBackend) async throws {
+        try await HostHarness.run(backend) { h in
+            var old = try await h.terminal()
+            let code = try await h.admin.resetTerminal(old.id)
+            #expect(try await h.terminalRecord(old.id).displayState == .awaitingEnrollment)
+            // The old device's session and keys are gone.
+            #expect(try await old.openCard(HostHarness.cardNumber(13)) == .answered(.invalidTerminal, retrievalReference: nil))
+            var replacement = SimulatedTerminal(harness: h, id: old.id)
+            #expect(try await replacement.enroll(code) == .enrolled)
+            guard case .signedIn = try await replacement.signOn() else { Issue.record("refused"); return }
+            #expect(try await replacement.openCard(HostHarness.cardNumber(13)).code == .approved)
         }
     }
 

@@ -64,7 +64,11 @@ let package = Package(
         // store protocols (HostStore), with no database and no socket of its own.
         .target(
             name: "MPOSHost",
-            dependencies: ["MPOSCrypto", "MPOSProtocol", "ISO8583", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "MPOSCrypto", "MPOSProtocol", "ISO8583",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
         // The embedded SQLite store (the default): WAL, durable commits, versioned migrations.

@@ -5,13 +5,22 @@ import MPOSHostSQLite
 
 /// The host's data directory (owner-only): `mpos.sqlite` (the embedded store), `lmk.key`
 /// (the LMK, unless `MPOS_LMK` is set) and `config.json` (rules and business modules).
+///
+/// The LMK file may live elsewhere (`localMasterKeyFile`): in production it should — on
+/// another volume, outside the data directory's backups — or come from a secret manager
+/// through `MPOS_LMK`. Keeping it beside the database is for a single machine's convenience:
+/// a copy of the whole directory is then a copy of every key.
 public struct DataDirectory: Sendable {
     public let path: String
+    private let lmkFile: String?
 
-    public init(path: String) { self.path = path }
+    public init(path: String, localMasterKeyFile: String? = nil) {
+        self.path = path
+        self.lmkFile = localMasterKeyFile
+    }
 
     public var databasePath: String { (path as NSString).appendingPathComponent("mpos.sqlite") }
-    public var localMasterKeyPath: String { (path as NSString).appendingPathComponent("lmk.key") }
+    public var localMasterKeyPath: String { lmkFile ?? (path as NSString).appendingPathComponent("lmk.key") }
     public var configurationPath: String { (path as NSString).appendingPathComponent("config.json") }
 
     /// Creates the directory (0700) with a fresh LMK and the default configuration; refuses a
@@ -19,6 +28,9 @@ public struct DataDirectory: Sendable {
     public func create(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LocalMasterKey {
         let manager = FileManager.default
         guard !manager.fileExists(atPath: databasePath) else { throw HostSetupError("\(path) already holds a store (\(databasePath))") }
+        guard environment[LocalMasterKeyFile.environmentVariable] != nil || !manager.fileExists(atPath: localMasterKeyPath) else {
+            throw HostSetupError("\(localMasterKeyPath) exists already; refusing to replace an LMK")
+        }
         try manager.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
         if !manager.fileExists(atPath: configurationPath) {
@@ -41,6 +53,12 @@ public struct DataDirectory: Sendable {
         do { return try JSONDecoder().decode(HostSettings.self, from: data) } catch {
             throw HostSetupError("\(configurationPath) is not a valid configuration: \(error)")
         }
+    }
+
+    /// Removes what a failed `init` created (the store and, if this run made it, the LMK file).
+    public func removeAfterFailedInit(createdLocalMasterKeyFile: Bool) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+        if createdLocalMasterKeyFile { try? FileManager.default.removeItem(atPath: localMasterKeyPath) }
     }
 
     /// Opens the embedded store; it must exist (`mpos-host init` creates it).

@@ -28,14 +28,25 @@ public enum LocalMasterKeyFile {
         return lmk
     }
 
-    /// The LMK from `MPOS_LMK` if it is set, else from `path`.
+    /// The LMK from `MPOS_LMK` if it is set (and then removed from this process's environment,
+    /// so no child process inherits it), else from `path`. The file is opened once, without
+    /// following a symbolic link, and its owner and mode are checked on that same descriptor.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LocalMasterKey {
         if let hex = environment[environmentVariable] {
+            unsetenv(environmentVariable)
             return try parse(hex, source: "$\(environmentVariable)")
         }
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT {
+                throw HostSetupError("no LMK file at \(path) (and \(environmentVariable) is not set): run `mpos-host init` first")
+            }
+            throw HostSetupError("cannot open the LMK file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
         var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw HostSetupError("no LMK file at \(path) (and \(environmentVariable) is not set): run `mpos-host init` first")
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw HostSetupError("the LMK file \(path) is not a regular file")
         }
         guard info.st_mode & 0o077 == 0 else {
             throw HostSetupError("the LMK file \(path) is readable or writable by others (mode \(String(info.st_mode & 0o777, radix: 8))); refusing it. Treat the key as known: rotate to a new LMK.")
@@ -43,10 +54,11 @@ public enum LocalMasterKeyFile {
         guard info.st_uid == geteuid() else {
             throw HostSetupError("the LMK file \(path) belongs to another user; refusing it")
         }
-        guard let data = FileManager.default.contents(atPath: path), data.count <= 130 else {
-            throw HostSetupError("cannot read the LMK file \(path)")
-        }
-        return try parse(String(decoding: data, as: UTF8.self), source: path)
+        var buffer = [UInt8](repeating: 0, count: 130)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0, count < buffer.count else { throw HostSetupError("cannot read the LMK file \(path)") }
+        defer { for index in buffer.indices { buffer[index] = 0 } }
+        return try parse(String(decoding: buffer[..<count], as: UTF8.self), source: path)
     }
 
     private static func parse(_ text: String, source: String) throws -> LocalMasterKey {

@@ -24,8 +24,11 @@ public struct WebhookConfiguration: Sendable {
 
     public init(url: URL, secret: WebhookSecret, timeout: Duration = .seconds(10), name: String = "webhook")
         throws(WebhookConfiguration.Error) {
-        guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = url.host, !host.isEmpty else { throw .unsupportedURL }
+        // https only: the body holds phone numbers and customer identifiers. Plain http is
+        // allowed to this machine alone (a local relay, tests).
+        guard let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty,
+              scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased()))
+        else { throw .unsupportedURL }
         guard timeout > .zero else { throw .nonPositiveTimeout }
         self.url = url; self.secret = secret; self.timeout = timeout; self.name = name
     }
@@ -45,11 +48,17 @@ public final class WebhookModule: BusinessModule {
     private let client: HTTPClient
     private let now: @Sendable () -> Date
 
+    /// A process-wide client that never follows a redirect: a redirected POST would carry the
+    /// signed body (phone numbers) to wherever the redirect points. A 3xx is a rejection.
+    public static let noRedirectClient = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
     /// - Parameters:
-    ///   - client: the shared client by default. The caller owns a client it passes and shuts it
-    ///     down; one with `redirectConfiguration: .disallow` keeps signed bodies from being redirected.
+    ///   - client: ``noRedirectClient`` by default. The caller owns a client it passes and shuts
+    ///     it down.
     ///   - now: the clock for `X-MPOS-Timestamp`, injectable for tests.
-    public init(configuration: WebhookConfiguration, client: HTTPClient = .shared,
+    public init(configuration: WebhookConfiguration, client: HTTPClient = WebhookModule.noRedirectClient,
                 now: @escaping @Sendable () -> Date = Date.init) {
         self.configuration = configuration
         self.client = client

@@ -15,20 +15,25 @@ struct Init: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            ProcessHardening.disableCoreDumps()
-            let components = try ceremony.map(readKeyComponents(count:))
+            // Everything that can be refused is checked before anything is created.
+            let baseKey = try ceremony.map { try KeyComponents.combine(readKeyComponents(count: $0), as: BaseDerivation.self) }
             let directory = global.directory
+            let lmkFileExisted = FileManager.default.fileExists(atPath: directory.localMasterKeyPath)
             let lmk = try directory.create()
-            let store = try await directory.openStore(creating: true)
             let result: HostAdministration.Initialization
             do {
-                let baseKey = try components.map { try KeyComponents.combine($0, as: BaseDerivation.self) }
-                result = try await HostAdministration.initialize(
-                    store: store, lmk: lmk, actor: "admin:\(global.actor)", baseMasterKey: baseKey,
-                    origin: components.map { "ceremony (\($0.count) components)" } ?? "generated")
-                try await store.close()
+                let store = try await directory.openStore(creating: true)
+                do {
+                    result = try await HostAdministration.initialize(
+                        store: store, lmk: lmk, actor: global.auditActor, baseMasterKey: baseKey,
+                        origin: ceremony.map { "ceremony (\($0) components)" } ?? "generated")
+                    try await store.close()
+                } catch {
+                    try? await store.close()
+                    throw error
+                }
             } catch {
-                try? await store.close()
+                directory.removeAfterFailedInit(createdLocalMasterKeyFile: !lmkFileExisted)
                 throw error
             }
             let summary: [String: String] = [
@@ -41,6 +46,8 @@ struct Init: AsyncParsableCommand {
                 Initialised \(directory.path)
                   store                      \(directory.databasePath)
                   LMK                        \(directory.localMasterKeyPath) (owner-only; check value \(summary["lmk_check_value"]!))
+                                             keep it out of the data directory's backups; in production, on another
+                                             volume (--lmk-file) or from a secret manager (MPOS_LMK)
                   host signing key           \(result.signingKeyFingerprint)
                   host sealing key           \(result.sealingKeyFingerprint)
                   base master key            version \(result.baseMasterKey.version), check value \(result.baseMasterKey.checkValue) (\(result.baseMasterKey.origin))

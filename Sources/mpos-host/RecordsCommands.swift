@@ -14,7 +14,12 @@ struct CardCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 var table = Table("id", "card", "customer", "identity type", "pin failures", "locked", "opened", "terminal")
-                for card in try await global.withAdministration({ try await $0.cards() }) {
+                let cards = try await global.withAdministration { admin in
+                    let cards = try await admin.cards()
+                    try await admin.recordRead("cards", details: "\(cards.count) cards listed")
+                    return cards
+                }
+                for card in cards {
                     table.add(Cell(card.id), .text(card.maskedCardNumber), .text(card.customerIdentifier), .text(card.identityDocumentType),
                               Cell(card.consecutivePINFailures), .flag(card.isLocked), Cell(card.openedAt), .text(card.openedByTerminal))
                 }
@@ -44,7 +49,12 @@ struct ContractCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 var table = Table("reference", "carrier", "phone", "tariff", "card", "customer", "module", "terminal", "operator", "signed")
-                for contract in try await global.withAdministration({ try await $0.contracts(limit: limit) }) {
+                let contracts = try await global.withAdministration { admin in
+                    let contracts = try await admin.contracts(limit: limit)
+                    try await admin.recordRead("contracts", details: "\(contracts.count) contracts listed")
+                    return contracts
+                }
+                for contract in contracts {
                     table.add(.text(contract.reference), .text(contract.carrierCode), .text(contract.phoneNumber), .text(contract.tariff),
                               .text(contract.maskedCardNumber), .text(contract.customerIdentifier), .text(contract.module),
                               .text(contract.terminalID), .text(contract.operatorNumber), Cell(contract.signedAt))
@@ -125,9 +135,16 @@ struct LedgerCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let csv = try await global.withAdministration { try await $0.ledgerCSV(carrierCode: carrier, day: day) }
+                let csv = try await global.withAdministration { admin in
+                    let csv = try await admin.ledgerCSV(carrierCode: carrier, day: day)
+                    try await admin.recordRead("ledger", details: "carrier \(carrier), day \(day)\(output.map { ", written to \($0)" } ?? "")")
+                    return csv
+                }
                 if let output {
-                    try Data(csv.utf8).write(to: URL(fileURLWithPath: output))
+                    // Phone numbers: the file is the carrier's, not everyone's on this machine.
+                    guard FileManager.default.createFile(atPath: output, contents: Data(csv.utf8), attributes: [.posixPermissions: 0o600]) else {
+                        throw HostSetupError("cannot write \(output)")
+                    }
                 } else {
                     print(csv, terminator: "")
                 }
@@ -137,15 +154,33 @@ struct LedgerCommand: AsyncParsableCommand {
 }
 
 struct AuditCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "The hash-chained audit trail.", subcommands: [Verify.self, Tail.self])
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "The hash-chained audit trail.", subcommands: [Verify.self, Head.self, Tail.self])
 
-    struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the whole chain; exit 1 and name the first bad row if it is broken.")
+    struct Head: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the newest entry as SEQUENCE:MAC, to keep outside the database (then `audit verify --expect-head`).")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await runReportingErrors {
-                let result = try await global.withAdministration { try await $0.verifyAuditTrail() }
+                guard let head = try await global.withAdministration({ try await $0.auditHead() }) else { throw HostError(.notFound, "the audit trail is empty") }
+                if global.json { printJSON(["head": head.description]) } else { print(head) }
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check the whole chain; exit 1 and name the first bad row if it is broken.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "A head recorded earlier (`audit head`, SEQUENCE:MAC): also finds rows cut from the end.") var expectHead: String?
+
+        func run() async throws {
+            try await runReportingErrors {
+                let head = try expectHead.map { text in
+                    guard let head = AuditHead(text) else { throw ValidationError("--expect-head is SEQUENCE:MAC (32 hex digits)") }
+                    return head
+                }
+                let result = try await global.withAdministration { try await $0.verifyAuditTrail(expectedHead: head) }
                 switch result {
                 case .intact(let entries):
                     if global.json { printJSON(["result": "intact", "entries": String(entries)]) } else { print("The audit trail is intact: \(entries) entries.") }

@@ -17,18 +17,30 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON for scripts instead of a table.")
     var json = false
 
-    @Option(name: .long, help: "Who acts, as the audit trail names them (default: $USER).")
-    var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+    @Option(name: .long, help: "The LMK file, if not in the data directory (or set MPOS_LMK_FILE; MPOS_LMK holds the key itself).")
+    var lmkFile: String?
 
-    var directory: DataDirectory { DataDirectory(path: dataDir) }
+    @Option(name: .long, help: "A name to add to the audit trail's record of who acted (the system user is always recorded).")
+    var actor: String?
+
+    var directory: DataDirectory {
+        DataDirectory(path: dataDir, localMasterKeyFile: lmkFile ?? ProcessInfo.processInfo.environment["MPOS_LMK_FILE"])
+    }
+
+    /// The audit trail's actor: the system user running the command (which a flag cannot
+    /// change), and the name given with `--actor`, if any.
+    var auditActor: String {
+        let user = getpwuid(geteuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid \(geteuid())"
+        guard let actor, actor != user else { return "admin:\(user)" }
+        return "admin:\(user) (as \(actor))"
+    }
 
     /// Opens store, LMK and administration; hands them to `body`; closes the store.
     func withAdministration<T>(_ body: (HostAdministration) async throws -> T) async throws -> T {
-        ProcessHardening.disableCoreDumps()
         let lmk = try directory.loadLocalMasterKey()
         let store = try await directory.openStore()
         do {
-            let admin = try await HostAdministration.open(store: store, lmk: lmk, actor: "admin:\(actor)")
+            let admin = try await HostAdministration.open(store: store, lmk: lmk, actor: auditActor)
             let result = try await body(admin)
             try await store.close()
             return result
@@ -40,7 +52,9 @@ struct GlobalOptions: ParsableArguments {
 }
 
 /// Runs a command body, turning the project's errors into a message on stderr and exit code 1.
+/// Every command starts by refusing core dumps: most of them hold the LMK or read secrets.
 func runReportingErrors(_ body: () async throws -> Void) async throws {
+    ProcessHardening.disableCoreDumps()
     do {
         try await body()
     } catch let error as ExitCode {

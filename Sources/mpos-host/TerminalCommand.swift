@@ -5,7 +5,7 @@ import MPOSHost
 struct TerminalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "terminal", abstract: "Terminals: add (with a one-time enrollment code), list, show, block, unblock, sign off.",
-        subcommands: [Add.self, List.self, Show.self, Block.self, Unblock.self, SignOff.self, ReissueCode.self, RequestSignOn.self])
+        subcommands: [Add.self, List.self, Show.self, Block.self, Unblock.self, SignOff.self, ReissueCode.self, Reset.self, RequestSignOn.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a terminal and print its one-time enrollment code (shown once).")
@@ -15,7 +15,8 @@ struct TerminalCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let (record, code) = try await global.withAdministration { try await $0.addTerminal(id: id, label: label) }
+                let lifetime = try global.directory.loadSettings().hostConfiguration.enrollmentCodeLifetime
+                let (record, code) = try await global.withAdministration { try await $0.addTerminal(id: id, label: label, codeLifetime: lifetime) }
                 if global.json {
                     printJSON(["terminal_id": record.id, "enrollment_code": code])
                 } else {
@@ -58,6 +59,8 @@ struct TerminalCommand: AsyncParsableCommand {
                 table.add(.text("label"), .text(record.label))
                 table.add(.text("state"), .text(record.displayState.rawValue))
                 table.add(.text("enrollment code outstanding"), .flag(record.enrollmentCodeBlock != nil))
+                table.add(.text("enrollment code expires"), Cell(record.enrollmentCodeBlock == nil ? nil : record.enrollmentCodeExpiresAt))
+                table.add(.text("wrong operator keys in a row"), Cell(record.consecutiveOperatorFailures))
                 table.add(.text("enrollment failures"), Cell(record.enrollmentFailures))
                 table.add(.text("device signing key"), Cell(record.deviceSigningKey.map(fingerprint)))
                 table.add(.text("device sealing key"), Cell(record.deviceSealingKey.map(fingerprint)))
@@ -104,8 +107,23 @@ struct TerminalCommand: AsyncParsableCommand {
         @Argument var id: String
         func run() async throws {
             try await runReportingErrors {
-                let code = try await global.withAdministration { try await $0.reissueEnrollmentCode(id) }
+                let lifetime = try global.directory.loadSettings().hostConfiguration.enrollmentCodeLifetime
+                let code = try await global.withAdministration { try await $0.reissueEnrollmentCode(id, codeLifetime: lifetime) }
                 if global.json { printJSON(["terminal_id": id, "enrollment_code": code]) } else { print("Enrollment code for \(id): \(code)") }
+            }
+        }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Return a terminal to awaiting enrollment with a new code (a replaced device); its device keys are forgotten.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: String
+        func run() async throws {
+            try await runReportingErrors {
+                let lifetime = try global.directory.loadSettings().hostConfiguration.enrollmentCodeLifetime
+                let code = try await global.withAdministration { try await $0.resetTerminal(id, codeLifetime: lifetime) }
+                if global.json { printJSON(["terminal_id": id, "enrollment_code": code]) } else { print("Terminal \(id) awaits enrollment. Enrollment code: \(code)") }
             }
         }
     }

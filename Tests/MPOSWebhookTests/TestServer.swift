@@ -75,6 +75,8 @@ final class TestServer: Sendable {
                 let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: bodySize)  // never to appear in a reason
                 var headers = HTTPHeaders([("Content-Length", String(body.readableBytes))])
                 headers.add(name: "Content-Type", value: "text/plain")
+                // A redirect points back at this server, so a client that follows it is seen.
+                if (300..<400).contains(status.code) { headers.add(name: "Location", value: "/elsewhere") }
                 context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
                               promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)

@@ -113,11 +113,11 @@ func otherClientErrorsAreRejected(status: HTTPResponseStatus) async throws {
     }
 }
 
-@Test func configurationAcceptsHTTPAndHTTPSOnly() throws {
-    for url in ["https://carrier.example/hooks", "HTTP://127.0.0.1:8080/"] {
+@Test func configurationAcceptsHTTPSAndLoopbackHTTPOnly() throws {
+    for url in ["https://carrier.example/hooks", "HTTP://127.0.0.1:8080/", "http://localhost:9000/x"] {
         #expect(throws: Never.self) { try WebhookConfiguration(url: URL(string: url)!, secret: secret) }
     }
-    for url in ["ftp://carrier.example/hooks", "file:///etc/passwd", "/relative/path"] {
+    for url in ["http://carrier.example/hooks", "http://10.0.0.8/hooks", "ftp://carrier.example/hooks", "file:///etc/passwd", "/relative/path"] {
         #expect(throws: WebhookConfiguration.Error.unsupportedURL) {
             try WebhookConfiguration(url: URL(string: url)!, secret: secret)
         }
@@ -125,4 +125,14 @@ func otherClientErrorsAreRejected(status: HTTPResponseStatus) async throws {
     #expect(throws: WebhookConfiguration.Error.nonPositiveTimeout) {
         try WebhookConfiguration(url: URL(string: "https://carrier.example/")!, secret: secret, timeout: .zero)
     }
+}
+
+@Test func aRedirectIsNotFollowedByTheDefaultClient() async throws {
+    let server = try await TestServer.start(status: .temporaryRedirect)
+    let configuration = try WebhookConfiguration(url: URL(string: "http://127.0.0.1:\(server.port)/hooks")!, secret: secret, timeout: .seconds(5))
+    let module = WebhookModule(configuration: configuration)
+    let result = await module.deliver(contract)
+    try await server.stop()
+    #expect(result == .rejected(reason: "HTTP 307"))
+    #expect(server.requests.count == 1)
 }

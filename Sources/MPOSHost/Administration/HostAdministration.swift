@@ -352,15 +352,27 @@ public struct HostAdministration: Sendable {
 
     // MARK: Audit
 
-    public func verifyAuditTrail() async throws -> AuditTrail.Verification {
-        try await AuditTrail.verify(store: store, key: keys.auditChain)
+    public func verifyAuditTrail(expectedHead: AuditHead? = nil) async throws -> AuditTrail.Verification {
+        try await AuditTrail.verify(store: store, key: keys.auditChain, expectedHead: expectedHead)
     }
 
-    /// The newest `count` entries, oldest first.
+    /// The newest entry's sequence and MAC, to record outside the database.
+    public func auditHead() async throws -> AuditHead? {
+        try await read { tx in try await tx.lastAuditEntry().map { AuditHead(sequence: $0.sequence, mac: $0.mac) } }
+    }
+
+    /// The newest `count` entries (1 to 10,000), oldest first.
     public func auditTail(_ count: Int) async throws -> [AuditEntry] {
-        try await read { tx in
+        guard (1...10_000).contains(count) else { throw HostError(.invalidRequest, "ask for 1 to 10,000 entries") }
+        return try await read { tx in
             let last = try await tx.lastAuditEntry()?.sequence ?? 0
             return try await tx.auditEntries(after: max(0, last - Int64(count)), limit: count)
         }
+    }
+
+    /// Records that an administrator looked at personal data (cards, contracts, a carrier file):
+    /// reading it is an action too.
+    public func recordRead(_ what: String, details: String = "") async throws {
+        try await change { [actor] _, _ in ((), AuditEvent("admin.read.\(what)", actor: actor, subject: what, details: details)) }
     }
 }

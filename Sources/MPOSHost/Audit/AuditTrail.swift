@@ -59,14 +59,16 @@ public enum AuditTrail {
         case broken(atSequence: Int64, reason: String)
     }
 
-    /// Walks the whole trail from the first entry.
-    public static func verify(store: any HostStore, key: AESKey<MessageAuthentication>, batchSize: Int = 1000) async throws -> Verification {
+    /// Walks the whole trail from the first entry. With `expectedHead` — a head recorded
+    /// earlier outside the database (`mpos-host audit head`) — it also finds rows removed from
+    /// the end, which a chain alone cannot show.
+    public static func verify(store: any HostStore, key: AESKey<MessageAuthentication>, expectedHead: AuditHead? = nil, batchSize: Int = 1000) async throws -> Verification {
         var previousMAC = genesis
         var expectedSequence: Int64 = 1
         while true {
             let after = expectedSequence - 1
             let batch = try await store.transaction { tx in try await tx.auditEntries(after: after, limit: batchSize) }
-            if batch.isEmpty { return .intact(entries: expectedSequence - 1) }
+            if batch.isEmpty { break }
             for entry in batch {
                 guard entry.sequence == expectedSequence else {
                     return .broken(atSequence: expectedSequence, reason: "entry \(expectedSequence) is missing (the next entry is \(entry.sequence))")
@@ -75,9 +77,38 @@ public enum AuditTrail {
                 guard mac == entry.mac else {
                     return .broken(atSequence: entry.sequence, reason: "entry \(entry.sequence) was altered, or an entry before it was removed or inserted")
                 }
+                if let expectedHead, expectedHead.sequence == entry.sequence, expectedHead.mac != entry.mac {
+                    return .broken(atSequence: entry.sequence, reason: "entry \(entry.sequence) is not the one recorded in the expected head")
+                }
                 previousMAC = entry.mac
                 expectedSequence += 1
             }
         }
+        let count = expectedSequence - 1
+        if let expectedHead, expectedHead.sequence > count {
+            return .broken(atSequence: count + 1, reason: "entries \(count + 1) to \(expectedHead.sequence) are missing: the trail was cut short")
+        }
+        return .intact(entries: count)
     }
+}
+
+/// The newest entry of the trail, as `SEQUENCE:MAC` (hex): recorded somewhere else (a log
+/// collector, a report), it lets `audit verify --expect-head` find rows cut from the end.
+public struct AuditHead: Sendable, Hashable, CustomStringConvertible {
+    public let sequence: Int64
+    public let mac: [UInt8]
+
+    public init(sequence: Int64, mac: [UInt8]) {
+        self.sequence = sequence
+        self.mac = mac
+    }
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let sequence = Int64(parts[0]), sequence > 0, parts[1].utf8.count == 32,
+              let mac = try? Hex.decode(String(parts[1]).uppercased()) else { return nil }
+        self.init(sequence: sequence, mac: mac)
+    }
+
+    public var description: String { "\(sequence):\(Hex.encode(mac))" }
 }

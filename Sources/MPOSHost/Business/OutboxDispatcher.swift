@@ -34,15 +34,17 @@ public struct OutboxDispatcher: Sendable {
         jitter = { value }
     }
 
-    /// Delivers what is due now, at most `limit` entries.
+    /// Delivers what is due now, at most `limit` entries, claiming one at a time: a lease then
+    /// only ever covers the one delivery in progress, however long the batch.
     @discardableResult
     public func dispatchDue(limit: Int = 50) async throws -> Report {
-        let now = host.clock()
-        let claimed = try await host.store.transaction { [owner, lease] tx in
-            try await tx.claimDueOutboxEntries(now: now, owner: owner, leaseUntil: now.addingTimeInterval(lease), limit: limit)
-        }
         var report = Report()
-        for entry in claimed {
+        for _ in 0..<max(0, limit) {
+            let now = host.clock()
+            let claimed = try await host.store.transaction { [owner, lease] tx in
+                try await tx.claimDueOutboxEntries(now: now, owner: owner, leaseUntil: now.addingTimeInterval(lease), limit: 1)
+            }
+            guard let entry = claimed.first else { break }
             let contract = try await host.store.transaction { tx in try await tx.contract(reference: entry.contractReference) }
             let result: DeliveryResult
             if let contract, let module = host.modules.module(named: entry.module) {

@@ -1,6 +1,7 @@
 import Crypto
 public import Foundation
 import ISO8583
+public import Logging
 public import MPOSCrypto
 import MPOSProtocol
 
@@ -14,9 +15,9 @@ import MPOSProtocol
 ///
 /// Checks, in order (docs/protocol.md §6): frame and codec (else the connection is closed),
 /// terminal known and enrolled (`03`), not blocked (`58`), device signature or session MAC
-/// (`63` / `A0`), exact retransmission (the original response again), transmission time and,
-/// for signed requests, their order (`A4`), STAN reuse (`94`), state (`12` / `A1`), then the
-/// operation's own rules.
+/// (`63` / `A0`), the STAN (an exact retransmission gets the original response again; other
+/// content under a STAN of the same session `94`), transmission time and, for signed
+/// requests, their order (`A4`), state (`12` / `A1`), then the operation's own rules.
 public final class HostEngine: Sendable {
     public let store: any HostStore
     public let configuration: HostConfiguration
@@ -24,19 +25,21 @@ public final class HostEngine: Sendable {
     let keys: HostKeys
     let modules: BusinessModuleRegistry
     let clock: @Sendable () -> Date
+    let logger: Logger
     let codec = ISO8583Codec(specification: .mpos)
 
     /// Loads the host's keys from `store` under `lmk`.
     public static func start(store: any HostStore, lmk: LocalMasterKey, configuration: HostConfiguration = HostConfiguration(),
-                             modules: BusinessModuleRegistry, clock: @escaping @Sendable () -> Date = Date.init) async throws -> HostEngine {
+                             modules: BusinessModuleRegistry, clock: @escaping @Sendable () -> Date = Date.init,
+                             logger: Logger = Logger(label: "mpos.host")) async throws -> HostEngine {
         let keys = try await store.transaction { tx in try await KeyManagement.loadHostKeys(lmk: lmk, in: tx) }
-        return HostEngine(store: store, lmk: lmk, keys: keys, configuration: configuration, modules: modules, clock: clock)
+        return HostEngine(store: store, lmk: lmk, keys: keys, configuration: configuration, modules: modules, clock: clock, logger: logger)
     }
 
     init(store: any HostStore, lmk: LocalMasterKey, keys: HostKeys, configuration: HostConfiguration, modules: BusinessModuleRegistry,
-         clock: @escaping @Sendable () -> Date) {
+         clock: @escaping @Sendable () -> Date, logger: Logger) {
         self.store = store; self.lmk = lmk; self.keys = keys; self.configuration = configuration
-        self.modules = modules; self.clock = clock
+        self.modules = modules; self.clock = clock; self.logger = logger
     }
 
     /// The host's public keys, as terminals pin them at enrollment.
@@ -63,6 +66,9 @@ public final class HostEngine: Sendable {
             return .respond(response)
         } catch {
             // Nothing was committed. The response is signed: the session's keys may be unknown.
+            logger.error("request failed; nothing committed, answered 96", metadata: [
+                "operation": "\(kind)", "terminal": "\(terminalID)", "error": "\(Self.loggable(error))",
+            ])
             return (try? signedResponse(kind, to: request, frame: frame, .systemMalfunction)).map(Reply.respond) ?? .close
         }
     }
@@ -77,6 +83,18 @@ public final class HostEngine: Sendable {
         case .enrollment: return try await enroll(&context)
         case .signOn, .signOff, .echoTest: return try await networkRequest(&context)
         case .cardOpening, .contractSigning: return try await businessRequest(&context)
+        }
+    }
+
+    /// An error as it may be logged: the project's own errors carry no secret by design; of
+    /// anything else only the type is named (a library's message might quote its input).
+    static func loggable(_ error: any Error) -> String {
+        switch error {
+        case let error as StoreError: error.description
+        case let error as HostError: error.description
+        case let error as MPOSCryptoError: error.description
+        case let error as ProtocolError: error.description
+        default: String(describing: type(of: error))
         }
     }
 

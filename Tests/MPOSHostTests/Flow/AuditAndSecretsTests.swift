@@ -72,6 +72,22 @@ struct AuditAndSecretsTests {
         }
     }
 
+    @Test("rows cut from the end leave a valid shorter chain, found against a head recorded earlier")
+    func truncatedTail() async throws {
+        try await withFlow { h, store, _, _ in
+            let head = try #require(try await h.admin.auditHead())
+            #expect(AuditHead(head.description) == head)
+            _ = try await store.rawScalar("DELETE FROM audit WHERE sequence > \(head.sequence - 3)")
+            #expect(try await h.admin.verifyAuditTrail() == .intact(entries: head.sequence - 3))
+            #expect(try await h.admin.verifyAuditTrail(expectedHead: head)
+                    == .broken(atSequence: head.sequence - 2, reason: "entries \(head.sequence - 2) to \(head.sequence) are missing: the trail was cut short"))
+            // A head that does not match the row at its sequence is refused too.
+            let other = AuditHead(sequence: head.sequence - 5, mac: head.mac)
+            #expect(try await h.admin.verifyAuditTrail(expectedHead: other)
+                    == .broken(atSequence: head.sequence - 5, reason: "entry \(head.sequence - 5) is not the one recorded in the expected head"))
+        }
+    }
+
     @Test("a row appended without the audit key is found")
     func appendedRow() async throws {
         try await withFlow { h, store, _, _ in

@@ -82,6 +82,24 @@ struct CLITests {
         #expect(verified.output.contains("intact"))
         #expect(try run(["audit", "tail", "-n", "3", "--json"], dataDirectory: data).output.contains("key.bmk.rotated"))
 
+        // Reading personal data is recorded; the recorded head finds rows cut from the end.
+        #expect(try run(["card", "list"], dataDirectory: data).status == 0)
+        let head = try run(["audit", "head"], dataDirectory: data).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try run(["audit", "tail", "-n", "1"], dataDirectory: data).output.contains("admin.read.cards"))
+        #expect(try run(["audit", "tail", "-n", "1"], dataDirectory: data).output.contains("admin:"))
+        #expect(try run(["audit", "verify", "--expect-head", head], dataDirectory: data).status == 0)
+        let sequence = try #require(Int(head.split(separator: ":")[0]))
+        do {
+            let store = try await SQLiteHostStore.open(path: folder.appendingPathComponent("data/mpos.sqlite").path)
+            _ = try await store.rawScalar("DELETE FROM audit WHERE sequence = \(sequence)")
+            try await store.close()
+        }
+        #expect(try run(["audit", "verify"], dataDirectory: data).status == 0)
+        let cut = try run(["audit", "verify", "--expect-head", head], dataDirectory: data)
+        #expect(cut.status == 1)
+        #expect(cut.error.contains("cut short"))
+        #expect(try run(["audit", "tail", "-n", "0"], dataDirectory: data).status == 1)
+
         // An administrator's row edited behind the host's back.
         let store = try await SQLiteHostStore.open(path: folder.appendingPathComponent("data/mpos.sqlite").path)
         _ = try await store.rawScalar("UPDATE audit SET actor = 'admin:nobody' WHERE sequence = 12")
@@ -113,6 +131,13 @@ struct CLITests {
         let initialised = try run(["init", "--ceremony", "2"], dataDirectory: data, input: input(try KeyComponents.split(first, into: 2)))
         #expect(initialised.status == 0, "\(initialised.error)")
         #expect(initialised.output.contains("check value \(try first.checkValue()) (ceremony (2 components))"))
+
+        // A refused ceremony at init creates nothing: a second init then works.
+        let other = folder.appendingPathComponent("other").path
+        let wrong = try run(["init", "--ceremony", "2"], dataDirectory: other,
+                            input: "\(try KeyComponents.split(first, into: 2).map(\.unsafeHexDigits).joined(separator: "\n000000\n"))\n000000\n")
+        #expect(wrong.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: other))
 
         let second = try AESKey<BaseDerivation>(generating: .bits256)
         var components = try KeyComponents.split(second, into: 3)

@@ -27,6 +27,17 @@ struct RuntimeTests {
         #expect(throws: HostSetupError.self) { _ = try LocalMasterKeyFile.load(path: path + ".missing", environment: [:]) }
     }
 
+    @Test("an LMK file reached through a symbolic link is refused")
+    func lmkSymlink() throws {
+        let folder = try TemporaryFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("lmk.key").path
+        _ = try LocalMasterKeyFile.create(at: path)
+        let link = folder.appendingPathComponent("link.key").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        #expect(throws: HostSetupError.self) { _ = try LocalMasterKeyFile.load(path: link, environment: [:]) }
+    }
+
     @Test("MPOS_LMK, when set, is the LMK; a malformed one is refused")
     func lmkFromEnvironment() throws {
         let lmk = try LocalMasterKey()

@@ -2,6 +2,7 @@ import Foundation
 import MPOSCrypto
 import MPOSHost
 import MPOSHostRuntime
+import MPOSTestSupport
 import Testing
 
 @Suite("The host runtime: LMK file, configuration, process hardening")
@@ -63,6 +64,18 @@ struct RuntimeTests {
         let store = try await directory.openStore(creating: true)
         try await store.close()
         #expect(throws: HostSetupError.self) { _ = try directory.create(environment: [:]) }  // a store is there now
+    }
+
+    @Test("the config.json example in docs/host.md is a valid configuration")
+    func documentedExample() throws {
+        let doc = try String(contentsOf: PythonScript.repositoryRoot.appendingPathComponent("docs/host.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "```json\n"))
+        let end = try #require(doc.range(of: "\n```", range: start.upperBound..<doc.endIndex))
+        let settings = try JSONDecoder().decode(HostSettings.self, from: Data(doc[start.upperBound..<end.lowerBound].utf8))
+        #expect(settings.carriers.map(\.module) == ["ledger", "cu-webhook"])
+        #expect(settings.webhooks.first?.secretEnvironmentVariable == "MPOS_WEBHOOK_CU")
+        #expect(settings.binRanges.count == 2)
+        #expect(settings.hostConfiguration.terminalOperatorFailureLimit == 10)
     }
 
     @Test("configuration: limits are bounded, every carrier's module must exist, webhook secrets come from the environment")

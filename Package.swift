@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "MPOSHostSQLite", targets: ["MPOSHostSQLite"]),
         .library(name: "MPOSWebhook", targets: ["MPOSWebhook"]),
         .library(name: "MPOSHostRuntime", targets: ["MPOSHostRuntime"]),
+        .library(name: "MPOSServer", targets: ["MPOSServer"]),
         .executable(name: "mpos-host", targets: ["mpos-host"]),
         .executable(name: "mpos-terminal", targets: ["mpos-terminal"]),
     ],
@@ -33,6 +34,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // Pure payment cryptography: typed keys, check values, PIN blocks, TR-31 key blocks,
@@ -95,11 +101,34 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The host's TCP server: connections, limits, timeouts, graceful shutdown, metrics.
+        // Knows frames, not the host: it hands each request to a closure.
+        .target(
+            name: "MPOSServer",
+            dependencies: [
+                "MPOSTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // What a running host needs from its machine: the data directory, the LMK file, the
         // configuration file, the store and modules it names, process hardening.
         .target(
             name: "MPOSHostRuntime",
-            dependencies: ["MPOSHost", "MPOSHostSQLite", "MPOSWebhook", "MPOSCrypto", "CMPOSHardening"],
+            dependencies: [
+                "MPOSHost", "MPOSHostSQLite", "MPOSWebhook", "MPOSCrypto", "MPOSServer", "CMPOSHardening",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSwift
         ),
         // prctl(PR_SET_DUMPABLE), which Swift's Glibc module does not export.
@@ -109,7 +138,11 @@ let package = Package(
         .executableTarget(
             name: "mpos-host",
             dependencies: [
-                "MPOSCore", "MPOSHost", "MPOSHostRuntime", "MPOSCrypto",
+                "MPOSCore", "MPOSHost", "MPOSHostRuntime", "MPOSCrypto", "MPOSServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -157,6 +190,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MPOSServerTests",
+            dependencies: [
+                "MPOSServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),

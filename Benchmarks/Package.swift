@@ -40,6 +40,20 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        // The host's operations in process, on a durable SQLite file: the cost of one request.
+        .executableTarget(
+            name: "HostOperations",
+            dependencies: [
+                .product(name: "MPOSCrypto", package: mposIdentity),
+                .product(name: "MPOSProtocol", package: mposIdentity),
+                .product(name: "MPOSHost", package: mposIdentity),
+                .product(name: "MPOSHostSQLite", package: mposIdentity),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/HostOperations",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
         .executableTarget(
             name: "CryptoPrimitives",
             dependencies: [

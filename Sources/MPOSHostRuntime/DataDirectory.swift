@@ -58,6 +58,7 @@ public struct DataDirectory: Sendable {
     /// Removes what a failed `init` created (the store and, if this run made it, the LMK file).
     public func removeAfterFailedInit(createdLocalMasterKeyFile: Bool) {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+        for file in [TLSIdentity.certificateFile, TLSIdentity.keyFile] { try? FileManager.default.removeItem(atPath: TLSIdentity.path(self, file)) }
         if createdLocalMasterKeyFile { try? FileManager.default.removeItem(atPath: localMasterKeyPath) }
     }
 

@@ -32,6 +32,7 @@ struct Init: AsyncParsableCommand {
                     try? await store.close()
                     throw error
                 }
+                try TLSIdentity.create(in: directory, lmk: lmk)
             } catch {
                 directory.removeAfterFailedInit(createdLocalMasterKeyFile: !lmkFileExisted)
                 throw error
@@ -51,6 +52,7 @@ struct Init: AsyncParsableCommand {
                   host signing key           \(result.signingKeyFingerprint)
                   host sealing key           \(result.sealingKeyFingerprint)
                   base master key            version \(result.baseMasterKey.version), check value \(result.baseMasterKey.checkValue) (\(result.baseMasterKey.origin))
+                  TLS certificate            \(directory.path)/\(TLSIdentity.certificateFile) (for `serve --tls`; terminals pin it)
                 Next: mpos-host operator add 01 --name "Operator 01" --data-dir \(directory.path)
                       mpos-host terminal add --label "Counter 1" --data-dir \(directory.path)
                 """)

@@ -1,0 +1,69 @@
+import Crypto
+public import Foundation
+public import MPOSCrypto
+public import NIOSSL
+import SwiftASN1
+import X509
+
+/// The host's TLS identity (optional transport encryption around the already-protected
+/// messages: it also hides terminal IDs and STANs from the network): a P-256 key, kept like
+/// every other key as a TR-31 block under the LMK (usage S0), and a self-signed certificate
+/// that terminals pin (`mpos-terminal --tls-certificate`).
+public enum TLSIdentity {
+    public static let certificateFile = "tls-certificate.pem"
+    public static let keyFile = "tls-key.block"
+
+    /// Creates the key and certificate in the data directory (both written once).
+    @discardableResult
+    public static func create(in directory: DataDirectory, lmk: LocalMasterKey, hostNames: [String] = ["localhost"],
+                              ipAddresses: [[UInt8]] = [[127, 0, 0, 1]], now: Date = Date()) throws -> String {
+        let key = SigningPrivateKey()
+        let p256 = try P256.Signing.PrivateKey(rawRepresentation: key.unsafeRawRepresentation)
+        let name = try DistinguishedName { CommonName("mpos-host") }
+        let names = hostNames.map(GeneralName.dnsName) + ipAddresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: $0[...])) }
+        let certificate = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(p256.publicKey),
+            notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(825 * 24 * 3600),
+            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.serverAuth])
+                SubjectAlternativeNames(names)
+            },
+            issuerPrivateKey: .init(p256))
+        let pem = try certificate.serializeAsPEM().pemString
+        try write(pem + "\n", to: path(directory, certificateFile), mode: 0o644)
+        try write(try lmk.store(key) + "\n", to: path(directory, keyFile), mode: 0o600)
+        return pem
+    }
+
+    public static func exists(in directory: DataDirectory) -> Bool {
+        FileManager.default.fileExists(atPath: path(directory, keyFile))
+    }
+
+    /// The server's TLS context: TLS 1.2 or later, the certificate and the key from its block.
+    public static func serverContext(directory: DataDirectory, lmk: LocalMasterKey) throws -> NIOSSLContext {
+        guard let certificatePEM = FileManager.default.contents(atPath: path(directory, certificateFile)),
+              let block = FileManager.default.contents(atPath: path(directory, keyFile)) else {
+            throw HostSetupError("no TLS identity in \(directory.path): run `mpos-host tls create`")
+        }
+        let key = try lmk.loadSigningKey(String(decoding: block, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        let keyPEM = try P256.Signing.PrivateKey(rawRepresentation: key.unsafeRawRepresentation).pemRepresentation
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)))
+        configuration.minimumTLSVersion = .tlsv12
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    static func path(_ directory: DataDirectory, _ file: String) -> String {
+        (directory.path as NSString).appendingPathComponent(file)
+    }
+
+    private static func write(_ text: String, to path: String, mode: Int) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+            throw HostSetupError("cannot write \(path)")
+        }
+    }
+}

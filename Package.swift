@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "MPOSHostSQLite", targets: ["MPOSHostSQLite"]),
         .library(name: "MPOSWebhook", targets: ["MPOSWebhook"]),
         .library(name: "MPOSHostRuntime", targets: ["MPOSHostRuntime"]),
+        .library(name: "MPOSTerminal", targets: ["MPOSTerminal"]),
         .library(name: "MPOSServer", targets: ["MPOSServer"]),
         .executable(name: "mpos-host", targets: ["mpos-host"]),
         .executable(name: "mpos-terminal", targets: ["mpos-terminal"]),
@@ -131,6 +132,20 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The terminal SDK: the terminal state machine driven over a NIO connection, with
+        // retransmission, key stores and a PIN-pad protocol. Depends on no host code.
+        .target(
+            name: "MPOSTerminal",
+            dependencies: [
+                "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTransport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // prctl(PR_SET_DUMPABLE), which Swift's Glibc module does not export.
         .target(name: "CMPOSHardening"),
         // What every mpos program shares and that is not cryptography (version, for now).
@@ -144,6 +159,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The patent's embodiment, steps 101-112, against a real host on loopback.
+        .executableTarget(
+            name: "mpos-demo",
+            dependencies: [
+                "MPOSHost", "MPOSHostRuntime", "MPOSServer", "MPOSTerminal", "MPOSCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),
@@ -201,6 +227,25 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "MPOSTerminalTests",
+            dependencies: [
+                "MPOSTerminal", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The whole flow over loopback: mpos-host serve as a process, SDK terminals in the test.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "MPOSTerminal", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
         ),

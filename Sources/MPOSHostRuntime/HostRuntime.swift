@@ -16,6 +16,11 @@ public struct HostRuntime: Sendable {
     public let createdStore: Bool
     let lmk: LocalMasterKey
 
+    /// Administration on this host's store, as `actor`.
+    public func administration(actor: String) async throws -> HostAdministration {
+        try await HostAdministration.open(store: store, lmk: lmk, actor: actor)
+    }
+
     /// The TLS server context, from the data directory's TLS identity (created if missing).
     public func tlsContext() throws -> NIOSSLContext {
         if !TLSIdentity.exists(in: directory) { try TLSIdentity.create(in: directory, lmk: lmk) }

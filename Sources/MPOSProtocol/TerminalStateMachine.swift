@@ -9,6 +9,7 @@ public import MPOSCrypto
 ///     unenrolled ─enroll→ enrolling ─0810 00→ enrolled ─signOn→ signingOn ─0810 00→ signedIn
 ///         signedIn ─business request→ awaitingResponse ─0210→ signedIn
 ///         signedIn ─signOff→ signingOff ─0830→ enrolled (session keys erased)
+///         enrolled or signedIn ─echo→ awaitingResponse ─0810→ where it was
 ///         any response A1 (keys outdated) → enrolled (session keys erased; sign on again)
 ///         a business response 12 (the host has no session) → enrolled (session keys erased)
 ///
@@ -21,11 +22,11 @@ public struct TerminalStateMachine: Sendable {
         public let deviceSigning: SigningPrivateKey
         public let deviceSealing: SealingPrivateKey
         /// The host's keys, pinned at enrollment.
-        public fileprivate(set) var hostSigning: SigningPublicKey?
-        public fileprivate(set) var hostSealing: SealingPublicKey?
+        public internal(set) var hostSigning: SigningPublicKey?
+        public internal(set) var hostSealing: SealingPublicKey?
         /// The terminal master key and the key set it came with, from the last sign-on.
-        public fileprivate(set) var masterKey: AESKey<KeyBlockProtection>?
-        public fileprivate(set) var masterKeySet: KeySetIdentifier?
+        public internal(set) var masterKey: AESKey<KeyBlockProtection>?
+        public internal(set) var masterKeySet: KeySetIdentifier?
 
         public init(terminalID: String, deviceSigning: SigningPrivateKey = SigningPrivateKey(), deviceSealing: SealingPrivateKey = SealingPrivateKey()) {
             self.terminalID = terminalID
@@ -65,7 +66,9 @@ public struct TerminalStateMachine: Sendable {
     public private(set) var state: State
     private var session: SessionKeys?
     private var pending: Pending?
-    private var lastSTAN: Int
+    /// The last STAN used: the SDK saves it before each request is sent, so STANs keep
+    /// increasing across restarts.
+    package private(set) var lastSTAN: Int
     private let codec = ISO8583Codec(specification: .mpos)
 
     public init(credentials: Credentials, lastSTAN: Int = 0) {
@@ -76,6 +79,20 @@ public struct TerminalStateMachine: Sendable {
 
     /// The session's keys while signed in (the SDK never needs them: requests are made here).
     public var isSignedIn: Bool { session != nil }
+
+    /// The session keys, inside the mpos package only: for a key store that keeps a session
+    /// across restarts of a simulator, and for showing check values.
+    package var sessionKeys: SessionKeys? { session }
+
+    /// A signed-in terminal restored from its key store (a simulator whose every command is a
+    /// new process). Requires the credentials of an enrolled terminal.
+    package init(credentials: Credentials, lastSTAN: Int, session: SessionKeys?) {
+        self.init(credentials: credentials, lastSTAN: lastSTAN)
+        if let session, credentials.isEnrolled {
+            self.session = session
+            self.state = .signedIn
+        }
+    }
 
     // MARK: Requests
 
@@ -96,6 +113,15 @@ public struct TerminalStateMachine: Sendable {
     public mutating func signOff(operator credentials: OperatorCredentials, at time: Date) throws -> [UInt8] {
         try require(state == .signedIn, "sign-off needs a signed-in terminal")
         return try networkRequest(.signOff, credentials, at: time, next: .signingOff)
+    }
+
+    /// Echo test (0800/301): proves both ends and the path, signed in or out; changes nothing.
+    public mutating func echo(at time: Date) throws -> [UInt8] {
+        try require(state == .enrolled || state == .signedIn, "an echo test needs an enrolled terminal")
+        let message = header(.echoTest, time: time)
+        let frame = try MessageSignature.sign(message, with: credentials.deviceSigning, codec: codec)
+        start(.echoTest, message, frame: frame, code: nil, next: .awaitingResponse)
+        return frame
     }
 
     /// Card opening or contract signing: the PIN becomes a format 4 block here and is not kept.

@@ -7,38 +7,10 @@ import Testing
 /// `mpos-host` as an administrator runs it: a real process on a temporary data directory.
 @Suite("mpos-host administration commands")
 struct CLITests {
-    struct Run {
-        let status: Int32
-        let output: String
-        let error: String
-    }
+    static var executable: URL { ProcessRunner.executable("mpos-host") }
 
-    /// The built `mpos-host`, next to the test bundle (both are in the build folder).
-    static var executable: URL {
-        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mpos-host")
-        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
-        return PythonScript.repositoryRoot.appendingPathComponent(".build/debug/mpos-host")
-    }
-
-    func run(_ arguments: [String], dataDirectory: String, input: String = "") throws -> Run {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments + ["--data-dir", dataDirectory]
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "MPOS_LMK")
-        environment["USER"] = "cli-test"
-        process.environment = environment
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let error = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+    func run(_ arguments: [String], dataDirectory: String, input: String = "") throws -> ProcessRunner.Run {
+        try ProcessRunner.run("mpos-host", arguments + ["--data-dir", dataDirectory], input: input, environment: ["USER": "cli-test"])
     }
 
     @Test("init, operators, terminals, keys and the audit trail, then a tampered audit row and a readable LMK file")

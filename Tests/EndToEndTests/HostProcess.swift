@@ -1,0 +1,101 @@
+import Foundation
+import MPOSTestSupport
+
+/// `mpos-host serve` in its own process on a temporary data directory, and `mpos-host`
+/// administration commands against the same directory: what an operator runs.
+final class HostProcess: @unchecked Sendable {
+    let dataDirectory: URL
+    let port: Int
+    private let process: Process
+    private let output: Pipe
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Starts a host (creating its store) and waits for its "listening on" line.
+    static func start(dataDirectory: URL? = nil, arguments: [String] = []) async throws -> HostProcess {
+        let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mpos-e2e-\(UUID().uuidString)")
+        let process = Process()
+        process.executableURL = ProcessRunner.executable("mpos-host")
+        process.arguments = ["serve", "--data-dir", directory.path, "--port", "0"] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "MPOS_LMK")
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Read lines until the address line (or the process ends); a host that says nothing
+        // for a minute is killed, which ends the read.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        }
+        defer { watchdog.cancel() }
+        let port: Int = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                var text = ""
+                let handle = output.fileHandleForReading
+                while true {
+                    let data = handle.availableData
+                    if data.isEmpty { continuation.resume(throwing: Failure(description: "mpos-host exited before listening: \(text)")); return }
+                    text += String(decoding: data, as: UTF8.self)
+                    // "mpos-host listening on 127.0.0.1:PORT (…)"
+                    if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("mpos-host listening on ") }),
+                       let address = line.dropFirst("mpos-host listening on ".count).split(separator: " ").first,
+                       let portText = address.split(separator: ":").last, let port = Int(portText) {
+                        continuation.resume(returning: port)
+                        return
+                    }
+                }
+            }
+        }
+        return HostProcess(dataDirectory: directory, port: port, process: process, output: output)
+    }
+
+    private init(dataDirectory: URL, port: Int, process: Process, output: Pipe) {
+        self.dataDirectory = dataDirectory
+        self.port = port
+        self.process = process
+        self.output = output
+    }
+
+    /// Runs `mpos-host ARGUMENTS --data-dir …`; returns its standard output.
+    @discardableResult
+    func admin(_ arguments: [String], input: String = "") throws -> String {
+        let run = try ProcessRunner.run("mpos-host", arguments + ["--data-dir", dataDirectory.path], input: input)
+        guard run.status == 0 else { throw Failure(description: "mpos-host \(arguments.joined(separator: " ")) failed: \(run.error)") }
+        return run.output
+    }
+
+    /// Adds a terminal; returns its ID and enrollment code.
+    func addTerminal() throws -> (id: String, code: String) {
+        let json = try admin(["terminal", "add", "--label", "e2e", "--json"])
+        let fields = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        guard let id = fields["terminal_id"], let code = fields["enrollment_code"] else { throw Failure(description: "no terminal in \(json)") }
+        return (id, code)
+    }
+
+    /// SIGTERM, and waits for the process to end; returns its exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    func removeData() {
+        try? FileManager.default.removeItem(at: dataDirectory)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}

@@ -182,8 +182,10 @@ let package = Package(
         .executableTarget(
             name: "mpos-terminal",
             dependencies: [
-                "MPOSCore",
+                "MPOSCore", "MPOSTerminal", "MPOSProtocol", "MPOSCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSwift
         ),

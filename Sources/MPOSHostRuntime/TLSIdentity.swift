@@ -26,8 +26,10 @@ public enum TLSIdentity {
             notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(825 * 24 * 3600),
             issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
+                // Its own trust anchor: terminals pin this one certificate, and BoringSSL takes a
+                // trust anchor only if it may sign certificates.
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(digitalSignature: true, keyCertSign: true))
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames(names)
             },

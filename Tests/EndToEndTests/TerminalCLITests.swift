@@ -1,0 +1,58 @@
+import Foundation
+import MPOSTestSupport
+import Testing
+
+/// README's two-shell flow: `mpos-host serve --tls` in one process, `mpos-terminal` commands
+/// (each a process of its own, its session kept encrypted in its state directory) in others.
+@Suite("End to end: mpos-terminal commands against mpos-host serve", .serialized)
+struct TerminalCLITests {
+    @Test("enroll, sign on, open a card, sign a contract, sign off — over TLS, one process per command")
+    func readmeFlow() async throws {
+        let host = try await HostProcess.start(arguments: ["--tls"])
+        defer { host.stop(); host.removeData() }
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("mpos-terminal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try host.admin(["operator", "add", "01", "--name", "Operator 01"], input: "111111\n")
+        let (id, code) = try host.addTerminal()
+
+        func terminal(_ arguments: [String], input: String = "") throws -> ProcessRunner.Run {
+            try ProcessRunner.run("mpos-terminal", arguments + ["--state-dir", state], input: input)
+        }
+        let certificate = host.dataDirectory.appendingPathComponent("tls-certificate.pem").path
+        let enrolled = try terminal(["enroll", "--terminal-id", id, "--code", code, "--host", "127.0.0.1", "--port", String(host.port),
+                                     "--tls-certificate", certificate])
+        #expect(enrolled.status == 0, "\(enrolled.error)")
+        #expect(enrolled.output.contains("enrolled as \(id)"))
+        #expect(enrolled.error.contains("(TLS)"))
+
+        let signedOn = try terminal(["sign-on", "--operator", "01"], input: "111111\n")
+        #expect(signedOn.status == 0, "\(signedOn.error)")
+        #expect(signedOn.output.contains("key set 0001"))
+        let opened = try terminal(["open-card", "--card", "6225880000000019", "--id-type", "01", "--id-number", "11010519491231002X"], input: "123456\n")
+        #expect(opened.status == 0, "\(opened.error)")
+        #expect(opened.output.contains("card opened: reference"))
+        let signed = try terminal(["sign-contract", "--card", "6225880000000019", "--carrier", "1", "--phone", "13912345678", "--tariff", "monthly", "--json"],
+                                  input: "123456\n")
+        #expect(signed.status == 0, "\(signed.error)")
+        let reference = try JSONDecoder().decode([String: String].self, from: Data(signed.output.utf8))["reference"]
+        #expect(try host.admin(["contract", "list"]).contains(try #require(reference)))
+
+        // A refusal: exit code 1 and the host's code.
+        let wrongPIN = try terminal(["sign-contract", "--card", "6225880000000019", "--carrier", "1", "--phone", "13900000000", "--tariff", "monthly"],
+                                    input: "000000\n")
+        #expect(wrongPIN.status == 1)
+        #expect(wrongPIN.error.contains("response code 55"))
+
+        let signedOff = try terminal(["sign-off", "--operator", "01"], input: "111111\n")
+        #expect(signedOff.status == 0, "\(signedOff.error)")
+        // Signed out: the session is gone from the state directory too.
+        let after = try terminal(["open-card", "--card", "6225880000000027", "--id-number", "11010519491231002X"], input: "123456\n")
+        #expect(after.status == 4)
+        #expect(after.error.contains("sign on first"))
+        // Nothing secret in the state directory in clear: not the PIN, not the operator key.
+        for file in try FileManager.default.contentsOfDirectory(atPath: state) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: state).appendingPathComponent(file))
+            #expect(bytes.range(of: Data("111111".utf8)) == nil && bytes.range(of: Data("123456".utf8)) == nil, "\(file)")
+        }
+    }
+}

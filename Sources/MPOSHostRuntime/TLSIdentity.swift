@@ -4,6 +4,11 @@ public import MPOSCrypto
 public import NIOSSL
 import SwiftASN1
 import X509
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The host's TLS identity (optional transport encryption around the already-protected
 /// messages: it also hides terminal IDs and STANs from the network): a P-256 key, kept like
@@ -48,7 +53,7 @@ public enum TLSIdentity {
     public static func serverContext(directory: DataDirectory, lmk: LocalMasterKey) throws -> NIOSSLContext {
         guard let certificatePEM = FileManager.default.contents(atPath: path(directory, certificateFile)),
               let block = FileManager.default.contents(atPath: path(directory, keyFile)) else {
-            throw HostSetupError("no TLS identity in \(directory.path): run `mpos-host tls create`")
+            throw HostSetupError("no TLS identity in \(directory.path) (tls-certificate.pem and tls-key.block, made by `mpos-host init` or the first `serve --tls`)")
         }
         let key = try lmk.loadSigningKey(String(decoding: block, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         let keyPEM = try P256.Signing.PrivateKey(rawRepresentation: key.unsafeRawRepresentation).pemRepresentation
@@ -63,9 +68,16 @@ public enum TLSIdentity {
         (directory.path as NSString).appendingPathComponent(file)
     }
 
+    /// Created with its final mode (never readable by others, not even for a moment), once.
     private static func write(_ text: String, to path: String, mode: Int) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw HostSetupError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        do {
+            try FileHandle(fileDescriptor: fd, closeOnDealloc: false).write(contentsOf: Data(text.utf8))
+        } catch {
             throw HostSetupError("cannot write \(path)")
         }
+        guard fsync(fd) == 0 else { throw HostSetupError("cannot write \(path)") }
     }
 }

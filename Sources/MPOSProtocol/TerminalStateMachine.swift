@@ -8,7 +8,8 @@ public import MPOSCrypto
 ///
 ///     unenrolled ─enroll→ enrolling ─0810 00→ enrolled ─signOn→ signingOn ─0810 00→ signedIn
 ///         signedIn ─business request→ awaitingResponse ─0210→ signedIn
-///         signedIn ─signOff→ signingOff ─0830→ enrolled (session keys erased)
+///         signedIn ─signOff→ signingOff ─0830→ enrolled (session keys erased; also on 12)
+///         signedIn ─signOn→ signingOn (a new session replaces the old one)
 ///         enrolled or signedIn ─echo→ awaitingResponse ─0810→ where it was
 ///         any response A1 (keys outdated) → enrolled (session keys erased; sign on again)
 ///         a business response 12 (the host has no session) → enrolled (session keys erased)
@@ -84,6 +85,23 @@ public struct TerminalStateMachine: Sendable {
     /// across restarts of a simulator, and for showing check values.
     package var sessionKeys: SessionKeys? { session }
 
+    /// Puts back a request whose answer was still awaited when a simulator's process ended
+    /// (its frame, as kept in the key store), so its retransmission — the same frame — can be
+    /// answered. Not for enrollment (its code is not kept). False if the frame is not one.
+    package mutating func restoreOutstandingRequest(_ frame: [UInt8]) -> Bool {
+        guard !state.isBusy, let message = try? codec.decode(frame), let kind = MessageKind(request: message), kind != .enrollment,
+              message.text(MPOSField.terminalID) == credentials.terminalID, let stan = message.text(MPOSField.systemTraceAuditNumber),
+              kind.processingCode == nil || session != nil
+        else { return false }
+        pending = Pending(kind: kind, stan: stan, enrollmentCode: nil, frame: frame)
+        switch kind {
+        case .signOn: state = .signingOn
+        case .signOff: state = .signingOff
+        default: state = .awaitingResponse
+        }
+        return true
+    }
+
     /// A signed-in terminal restored from its key store (a simulator whose every command is a
     /// new process). Requires the credentials of an enrolled terminal.
     package init(credentials: Credentials, lastSTAN: Int, session: SessionKeys?) {
@@ -105,8 +123,11 @@ public struct TerminalStateMachine: Sendable {
         return frame
     }
 
+    /// From signed out, or from signed in: a new sign-on replaces the session (the host
+    /// revokes the previous one), which is how a terminal whose session the host ended — and
+    /// that cannot tell until it next speaks — gets going again.
     public mutating func signOn(operator credentials: OperatorCredentials, at time: Date) throws -> [UInt8] {
-        try require(state == .enrolled, "sign-on needs an enrolled, signed-out terminal")
+        try require(state == .enrolled || state == .signedIn, "sign-on needs an enrolled terminal")
         return try networkRequest(.signOn, credentials, at: time, next: .signingOn)
     }
 
@@ -145,7 +166,21 @@ public struct TerminalStateMachine: Sendable {
         do {
             switch pending.kind {
             case .enrollment:
-                let verified = try EnrollmentSecurity.verify(frame, codec: codec, code: pending.enrollmentCode!, terminalID: credentials.terminalID)
+                let verified: (message: AuthenticatedMessage, signing: SigningPublicKey, sealing: SealingPublicKey)
+                do {
+                    verified = try EnrollmentSecurity.verify(frame, codec: codec, code: pending.enrollmentCode!, terminalID: credentials.terminalID)
+                } catch {
+                    // Before enrollment no host key is pinned, and a host that does not know the
+                    // terminal or its code cannot prove itself: a refusal that answers this request
+                    // is taken as a refusal (it pins nothing, approves nothing), anything else not.
+                    if let refusal = try? codec.decode(frame), (try? answers(refusal, pending)) != nil,
+                       let code = refusal.text(MPOSField.responseCode).flatMap(ResponseCode.init(rawValue:)), code != .approved {
+                        self.pending = nil
+                        state = .unenrolled
+                        return .refused(code)
+                    }
+                    throw error
+                }
                 authenticated = verified.message
                 try answers(authenticated.message, pending)
                 if authenticated.message.text(MPOSField.responseCode) == ResponseCode.approved.rawValue {
@@ -187,7 +222,7 @@ public struct TerminalStateMachine: Sendable {
             state = code == .approved ? .enrolled : .unenrolled
             return code == .approved ? .enrolled : .refused(code)
         case .signOn:
-            guard code == .approved else { state = .enrolled; return .refused(code) }
+            guard code == .approved else { eraseSession(); return .refused(code) }
             do {
                 guard let keySet = KeySetIdentifier(field: message.text(MPOSField.keySetIdentifier) ?? "") else {
                     throw ProtocolError(.missingOrUnexpectedField, "field 53 is missing")
@@ -207,7 +242,12 @@ public struct TerminalStateMachine: Sendable {
                 throw Failure(code: .invalidResponse, message: "the sign-on response's keys are unusable: \(error)")
             }
         case .signOff:
-            if code == .approved { eraseSession(); return .signedOff }
+            // 12: the host holds no session for the terminal (an administrator ended it): the
+            // keys are useless, the terminal is signed out as far as anyone is concerned.
+            if code == .approved || code == .invalidTransaction {
+                eraseSession()
+                return code == .approved ? .signedOff : .refused(code)
+            }
             state = .signedIn
             return .refused(code)
         case .cardOpening, .contractSigning:

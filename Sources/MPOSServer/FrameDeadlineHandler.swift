@@ -18,6 +18,8 @@ final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler
         case prefix(UInt8)
         /// Inside a frame's body, `remaining` bytes to go.
         case body(remaining: Int)
+
+        var isBoundary: Bool { if case .boundary = self { true } else { false } }
     }
 
     private let deadline: TimeAmount
@@ -29,6 +31,7 @@ final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         var view = buffer.readableBytesView[...]
+        var completedAFrame = false
         while !view.isEmpty {
             switch position {
             case .boundary:
@@ -41,12 +44,16 @@ final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler
                 let taken = min(remaining, view.count)
                 view = view.dropFirst(taken)
                 position = remaining == taken ? .boundary : .body(remaining: remaining - taken)
+                completedAFrame = completedAFrame || remaining == taken
             }
         }
-        if case .boundary = position {
+        // The deadline is per frame: a completed frame stops its timer, and the frame in
+        // progress (if any) gets a fresh one.
+        if completedAFrame || position.isBoundary {
             timer?.cancel()
             timer = nil
-        } else if timer == nil {
+        }
+        if !position.isBoundary, timer == nil {
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
             timer = context.eventLoop.scheduleTask(in: deadline) {
                 loopBound.value.fireErrorCaught(FrameDeadlineExceeded())

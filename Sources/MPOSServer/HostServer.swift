@@ -20,7 +20,10 @@ public struct HostServerConfiguration: Sendable {
     /// A frame, once begun, must be complete within this.
     public var frameTimeout = TimeAmount.seconds(10)
     /// Requests read ahead of the one being processed, per connection; beyond them the server
-    /// stops reading from that connection (TCP back-pressure) until it catches up.
+    /// stops reading from that connection (TCP back-pressure) until it catches up. (One read
+    /// takes at most one largest frame's worth of bytes, so a burst of small frames may put a
+    /// few more in the queue.) On a graceful shutdown, requests read ahead but not yet started
+    /// are dropped unanswered; the terminal resends them.
     public var maximumRequestsInFlight = 4
     /// Adds a TLS handler (or anything else) first in each connection's pipeline.
     public var tls: (@Sendable (any Channel) throws -> Void)?
@@ -96,6 +99,10 @@ public final class HostServer: Service {
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // One read, at most one largest frame's worth of bytes, at a time: with the
+                // back-pressure below, what a connection can have read ahead stays bounded.
+                .childChannelOption(.maxMessagesPerRead, value: 1)
+                .childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: configuration.maximumFrameLength + 2))
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try configuration.tls?(channel)

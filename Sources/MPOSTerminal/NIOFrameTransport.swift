@@ -25,6 +25,8 @@ public actor NIOFrameTransport: FrameTransport {
         try await connected().exchange(frame, timeout: timeout)
     }
 
+    public func reset() { close() }
+
     /// Closes the connection, if any; the next exchange opens a new one.
     public func close() {
         connection?.close()
@@ -33,6 +35,8 @@ public actor NIOFrameTransport: FrameTransport {
 
     private func connected() async throws -> Connection {
         if let connection, connection.isOpen { return connection }
+        // A connection the host closed: end its task too (it would wait for requests forever).
+        connection?.close()
         connection = nil
         let configuration = configuration
         do {

@@ -128,13 +128,19 @@ public actor Terminal {
         } catch {
             throw Self.keyStoreError(error)
         }
-        let machine = record.map {
+        var machine = record.map {
             TerminalStateMachine(credentials: $0.credentials, lastSTAN: $0.lastSTAN, session: configuration.keepsSessionAcrossRestarts ? $0.session : nil)
         }
         self.configuration = configuration
         self.keyStore = keyStore
         self.transport = transport ?? NIOFrameTransport(configuration: configuration)
         self.clock = clock
+        // A simulator's request still awaiting its answer when its last process ended: it
+        // stays pending (resend or abandon), never to be made again under a new STAN.
+        if configuration.keepsSessionAcrossRestarts, let record, let frame = record.pendingFrame, let before = machine,
+           machine?.restoreOutstandingRequest(frame) == true {
+            self.pending = Pending(frame: frame, request: Self.reference(frame, record.pendingDate ?? Date()), before: before, mayHaveArrived: true)
+        }
         self.machine = machine
         self.observers = NIOLockedValueBox(Observers(state: TerminalState(machine?.state)))
     }
@@ -200,7 +206,8 @@ public actor Terminal {
     public func signOn(operatorNumber: String, operatorKey: String) async throws -> KeySetIdentifier {
         try await operation {
             let credentials = try Self.operatorCredentials(operatorNumber, operatorKey)
-            try require(.enrolled, else: machine?.state == .signedIn ? "The terminal is already signed in: sign off first" : nil)
+            // From signed in too: a new sign-on replaces a session the host may have ended.
+            try require(.enrolled, .signedIn, else: nil)
             let outcome = try await send { machine, time in try machine.signOn(operator: credentials, at: time) }
             guard case .signedOn(let keySet) = try await complete(.signOn, outcome) else { throw Self.unexpected }
             return keySet
@@ -266,16 +273,14 @@ public actor Terminal {
     /// its session keys — it is signed out (unenrolled if the request was the enrollment).
     /// Returns the request, for the administrator to look up.
     @discardableResult
-    public func abandonPendingRequest() throws -> PendingRequest {
+    public func abandonPendingRequest() async throws -> PendingRequest {
         guard !operationRunning else { throw TerminalError(.wrongState, "An operation is in progress: wait for it to finish") }
         guard let pending, let machine else { throw TerminalError(.wrongState, "No request is waiting for an answer") }
         self.machine = TerminalStateMachine(credentials: machine.credentials, lastSTAN: machine.lastSTAN)
         self.pending = nil
         publish()
-        if configuration.keepsSessionAcrossRestarts {
-            let record = record(of: self.machine!)
-            Task { [keyStore] in try? await keyStore.save(record) }
-        }
+        // Awaited: a save landing after the next request's would take the STAN back.
+        do { try await keyStore.save(record(of: self.machine!)) } catch { throw Self.keyStoreError(error) }
         return pending.request
     }
 
@@ -323,7 +328,7 @@ public actor Terminal {
             throw TerminalError(.invalidInput, "The request cannot be made from what was entered: check it and enter it again")
         }
         do {
-            try await keyStore.save(record(of: machine))
+            try await keyStore.save(record(of: machine, pendingFrame: frame, at: time))
         } catch {
             throw Self.keyStoreError(error)
         }
@@ -357,11 +362,14 @@ public actor Terminal {
                 let outcome = try machine!.receive(response)
                 self.pending = nil
                 publish()
+                if configuration.keepsSessionAcrossRestarts { try? await saveRecord() }
                 return outcome
             } catch let failure as TerminalStateMachine.Failure where machine?.state.isBusy == true {
                 // Not the answer (another STAN, a bad MAC or signature): the genuine one can
-                // still come, so the request stays outstanding and is resent.
+                // still come, so the request stays outstanding and is resent — on a new
+                // connection, so nothing else queued on this one is taken for an answer.
                 (problem, pause) = (failure.message, false)
+                await transport.reset()
             } catch {
                 self.pending = nil
                 publish()
@@ -372,6 +380,7 @@ public actor Terminal {
             machine = pending.before
             self.pending = nil
             publish()
+            if configuration.keepsSessionAcrossRestarts { try? await saveRecord() }
             throw TerminalError(.transport, "The host cannot be reached and nothing was sent: check the network and try again (\(problem))")
         }
         self.pending = pending
@@ -417,10 +426,12 @@ public actor Terminal {
         try await keyStore.save(record(of: machine))
     }
 
-    /// What the key store keeps of `machine`: the session too, if so configured.
-    private func record(of machine: TerminalStateMachine) -> TerminalKeyRecord {
-        TerminalKeyRecord(credentials: machine.credentials, lastSTAN: machine.lastSTAN,
-                          session: configuration.keepsSessionAcrossRestarts ? machine.sessionKeys : nil)
+    /// What the key store keeps of `machine`: the session too, and the request awaiting its
+    /// answer, if so configured.
+    private func record(of machine: TerminalStateMachine, pendingFrame: [UInt8]? = nil, at time: Date? = nil) -> TerminalKeyRecord {
+        let keeps = configuration.keepsSessionAcrossRestarts
+        return TerminalKeyRecord(credentials: machine.credentials, lastSTAN: machine.lastSTAN, session: keeps ? machine.sessionKeys : nil,
+                                 pendingFrame: keeps ? pendingFrame : nil, pendingDate: keeps ? time : nil)
     }
 
     /// Check values of the keys the terminal holds while signed in (nil otherwise): for

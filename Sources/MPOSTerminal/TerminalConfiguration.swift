@@ -36,6 +36,13 @@ public protocol FrameTransport: Sendable {
     /// Sends `frame` and returns the next frame received. Throws ``FrameTransportError`` when
     /// no response comes; `.notDelivered` only when the frame certainly did not leave.
     func exchange(_ frame: [UInt8], timeout: Duration) async throws -> [UInt8]
+    /// Drops the connection, so that a frame that was not the answer (and whatever else the
+    /// host may still send on it) cannot be read as the answer to the next request.
+    func reset() async
+}
+
+extension FrameTransport {
+    public func reset() async {}
 }
 
 public struct FrameTransportError: Error, Sendable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 public import MPOSProtocol
-import Foundation
+package import Foundation
 import MPOSCrypto
 
 /// Where a terminal keeps what it must remember across restarts (``TerminalKeyRecord``).
@@ -37,9 +37,17 @@ public struct TerminalKeyRecord: Sendable {
         self.lastSTAN = lastSTAN
     }
 
-    package init(credentials: TerminalStateMachine.Credentials, lastSTAN: Int, session: SessionKeys?) {
+    /// The frame of a request whose answer is awaited, and when it was made — kept only with
+    /// the session (a simulator's next process must resend it, never make it anew).
+    package var pendingFrame: [UInt8]?
+    package var pendingDate: Date?
+
+    package init(credentials: TerminalStateMachine.Credentials, lastSTAN: Int, session: SessionKeys?,
+                 pendingFrame: [UInt8]? = nil, pendingDate: Date? = nil) {
         self.init(credentials: credentials, lastSTAN: lastSTAN)
         self.session = session
+        self.pendingFrame = pendingFrame
+        self.pendingDate = pendingDate
     }
 
     /// The record as JSON (the plaintext a store encrypts). Key bytes: handle as a secret.
@@ -50,7 +58,8 @@ public struct TerminalKeyRecord: Sendable {
                             hostSigningKey: parts.hostSigningKey.map { Data($0) }, hostSealingKey: parts.hostSealingKey.map { Data($0) },
                             masterKey: parts.masterKey.map { Data($0) }, masterKeyModeOfUse: parts.masterKeyModeOfUse.map { String($0.character) },
                             masterKeyExportability: parts.masterKeyExportability.map { String($0.character) }, masterKeySet: parts.masterKeySet,
-                            session: session.map(StoredSession.init))
+                            session: session.map(StoredSession.init), pendingFrame: pendingFrame.map { Data($0) },
+                            pendingDate: pendingDate?.timeIntervalSince1970)
         return try Array(JSONEncoder().encode(stored))
     }
 
@@ -77,6 +86,8 @@ public struct TerminalKeyRecord: Sendable {
             throw TerminalError(.keyStore, "The key store holds keys that are not valid: restore it or enroll the terminal again")
         }
         lastSTAN = stored.lastSTAN
+        pendingFrame = stored.pendingFrame.map(Array.init)
+        pendingDate = stored.pendingDate.map(Date.init(timeIntervalSince1970:))
         do {
             session = try stored.session?.keys()
         } catch {
@@ -98,6 +109,8 @@ public struct TerminalKeyRecord: Sendable {
         var masterKeyExportability: String?
         var masterKeySet: String?
         var session: StoredSession?
+        var pendingFrame: Data?
+        var pendingDate: Double?
     }
 
     /// A session's three keys (with their modes) and its key set.

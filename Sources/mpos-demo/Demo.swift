@@ -125,7 +125,9 @@ final class DemoScript: @unchecked Sendable {
             note("check values — master key \(keysOne.masterKey), PIN key \(keysOne.pinKey), MAC key \(keysOne.macKey), data key \(keysOne.dataKey)")
         }
         step("104", "terminal 1# opens the master key, unwraps the three keys and checks their check values")
-        check(keysOne != nil && one.state == .signedIn, "terminal 1# holds its session keys (AES-128, one job each)")
+        let hostKeys = try await admin.sessionKeyCheckValues(session: Int64(keySet.session))
+        check(keysOne.map { [$0.pinKey, $0.macKey, $0.dataKey] } == hostKeys.map { [$0.pinKey, $0.macKey, $0.dataKey] },
+              "the terminal's PIN, MAC and data keys are the host's (same check values on both sides)")
 
         step("105", "card opening: card \(PrimaryAccountNumber.maskedForDemo(Self.cardNumber)), resident identity card, the customer's PIN")
         step("106", "the terminal makes a format 4 PIN block under the PIN key; card and identity go AES-GCM under the data key; the message is MACed")
@@ -154,7 +156,8 @@ final class DemoScript: @unchecked Sendable {
         step("112", "sign-off: operator 01 / 111111; the host signs 1# out and erases its session keys; the terminal deletes its keys")
         try await one.signOff(operatorNumber: "01", operatorKey: Self.operatorKeys["01"]!)
         check(try await admin.terminal(oneID).displayState == .signedOut, "host: terminal \(oneID) is signed out")
-        check(await one.keyCheckValues?.pinKey == nil, "terminal 1#: no session keys left")
+        check(await one.keyCheckValues == nil, "terminal 1#: no session keys left")
+        check(try await admin.sessionKeyCheckValues(session: Int64(keySet.session)) == nil, "host: session \(keySet.session)'s keys are erased")
 
         step("2#", "terminal 2# signs on (operator 02) and gets keys of its own")
         _ = try await two.signOn(operatorNumber: "02", operatorKey: Self.operatorKeys["02"]!)

@@ -24,6 +24,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "This node's name in outbox leases (default: host name and process ID).") var node: String?
     @Flag(help: "Speak TLS (1.2+) with the data directory's certificate, which terminals pin.") var tls = false
 
+    func validate() throws {
+        guard (512...65_535).contains(maxFrameLength) else { throw ValidationError("--max-frame-length is 512 to 65535") }
+        guard maxConnections >= 1, maxInFlight >= 1, idleTimeout >= 1, frameTimeout >= 1 else {
+            throw ValidationError("--max-connections, --max-in-flight, --idle-timeout and --frame-timeout are at least 1")
+        }
+        guard (0...65_535).contains(port) else { throw ValidationError("--port is 0 to 65535") }
+    }
+
     func run() async throws {
         try await runReportingErrors {
             LoggingSystem.bootstrap { label in
@@ -48,7 +56,11 @@ struct Serve: AsyncParsableCommand {
             }
             let nodeName = node ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
             let (server, services) = runtime.services(server: configuration, node: nodeName, logger: logger)
-            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // A graceful shutdown waits for requests in flight, but not for ever.
+            var groupConfiguration = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
+                                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+            let group = ServiceGroup(configuration: groupConfiguration)
 
             // Say where, once listening: the address line is what scripts wait for.
             let announcement = Task {

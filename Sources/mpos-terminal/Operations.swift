@@ -7,13 +7,13 @@ struct Enroll: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Enroll this terminal with the one-time code from `mpos-host terminal add`.")
     @OptionGroup var options: TerminalOptions
     @Option(help: "The terminal ID the administrator issued.") var terminalID: String
-    @Option(help: "The enrollment code (asked for if absent).") var code: String?
 
     func run() async throws {
         try await perform(options, "enrolling") { terminal, report in
             try FileManager.default.createDirectory(atPath: options.stateDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try options.connection().save(options.stateDir)
-            let code = try self.code ?? SecretInput.read("Enrollment code: ")
+            // Read, never an argument: whoever sees the code first can enroll in its place.
+            let code = try SecretInput.read("Enrollment code (not shown): ")
             try await terminal.enroll(terminalID: terminalID, enrollmentCode: code)
             report.result("✔ enrolled as \(terminalID): device keys registered, host keys pinned (state in \(options.stateDir))",
                           ["result": "enrolled", "terminal_id": terminalID])

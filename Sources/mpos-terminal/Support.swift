@@ -122,6 +122,14 @@ func perform(_ options: TerminalOptions, _ what: String, _ body: (Terminal, Repo
             FileHandle.standardError.write(Data("✘ \(error.message)\(error.responseCode.map { " (response code \($0))" } ?? "")\n".utf8))
         }
         throw ExitCode(status)
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        // Not the host's answer: the terminal's own files, certificate or setup.
+        FileHandle.standardError.write(Data("✘ \(error)\n".utf8))
+        throw ExitCode(4)
     }
 }
 

@@ -173,7 +173,8 @@ struct EndToEndTests {
         defer { host.stop(); host.removeData() }
         // A terminal the host never issued.
         let stranger = try await Terminal(configuration: TerminalConfiguration(host: "127.0.0.1", port: host.port), keyStore: InMemoryKeyStore())
-        #expect(await Self.refusal { try await stranger.enroll(terminalID: "ZZZZZZZZ", enrollmentCode: String(repeating: "0", count: 32)) } != nil)
+        #expect(await Self.refusal { try await stranger.enroll(terminalID: "ZZZZZZZZ", enrollmentCode: String(repeating: "0", count: 32)) } == .invalidTerminal)
+        #expect(stranger.state == .unenrolled)
         let terminal = try await Self.terminal(host)
         let id = try #require(await terminal.terminalID)
         try host.admin(["terminal", "block", id])
@@ -198,6 +199,17 @@ struct EndToEndTests {
             _ = try await terminal.openCard(cardNumber: Self.card(30), identityType: "01", identityNumber: Self.identityNumber, pinPad: FixedPINPad(pin: Self.pin))
         } == .keysOutdated)
         #expect(terminal.state == .enrolled)
+
+        // Signed off by the administrator, a terminal that tries to sign off learns it (12) and
+        // drops its keys; and a signed-in terminal may sign on again (a new session replaces the old).
+        _ = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
+        try host.admin(["terminal", "sign-off", id])
+        #expect(await Self.refusal { try await terminal.signOff(operatorNumber: "01", operatorKey: Self.operatorKey) } == .invalidTransaction)
+        #expect(terminal.state == .enrolled)
+        _ = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
+        let second = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
+        #expect(terminal.state == .signedIn)
+        #expect(try host.admin(["terminal", "show", id]).contains(String(second.session)))
     }
 
     @Test("a tampered message gets A0; a replayed one gets the original response and changes nothing")

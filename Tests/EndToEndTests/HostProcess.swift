@@ -85,6 +85,10 @@ final class HostProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// SIGSTOP / SIGCONT: a host that stops answering (its kernel still accepts connections).
+    func pause() { Foundation.kill(process.processIdentifier, SIGSTOP) }
+    func resume() { Foundation.kill(process.processIdentifier, SIGCONT) }
+
     /// SIGKILL: no chance to finish anything.
     func kill() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }

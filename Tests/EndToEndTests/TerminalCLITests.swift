@@ -19,8 +19,8 @@ struct TerminalCLITests {
             try ProcessRunner.run("mpos-terminal", arguments + ["--state-dir", state], input: input)
         }
         let certificate = host.dataDirectory.appendingPathComponent("tls-certificate.pem").path
-        let enrolled = try terminal(["enroll", "--terminal-id", id, "--code", code, "--host", "127.0.0.1", "--port", String(host.port),
-                                     "--tls-certificate", certificate])
+        let enrolled = try terminal(["enroll", "--terminal-id", id, "--host", "127.0.0.1", "--port", String(host.port),
+                                     "--tls-certificate", certificate], input: code + "\n")
         #expect(enrolled.status == 0, "\(enrolled.error)")
         #expect(enrolled.output.contains("enrolled as \(id)"))
         #expect(enrolled.error.contains("(TLS)"))
@@ -54,5 +54,36 @@ struct TerminalCLITests {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: state).appendingPathComponent(file))
             #expect(bytes.range(of: Data("111111".utf8)) == nil && bytes.range(of: Data("123456".utf8)) == nil, "\(file)")
         }
+    }
+
+    @Test("outcome unknown: a host that stops answering gives exit 2 and the reference; `resend` gets the answer; nothing is done twice")
+    func outcomeUnknownThenResend() async throws {
+        let host = try await HostProcess.start()
+        defer { host.resume(); host.stop(); host.removeData() }
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("mpos-terminal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try host.admin(["operator", "add", "01", "--name", "Operator 01"], input: "111111\n")
+        let (id, code) = try host.addTerminal()
+        func terminal(_ arguments: [String], input: String = "") throws -> ProcessRunner.Run {
+            try ProcessRunner.run("mpos-terminal", arguments + ["--state-dir", state, "--response-timeout", "1"], input: input)
+        }
+        #expect(try terminal(["enroll", "--terminal-id", id, "--host", "127.0.0.1", "--port", String(host.port)], input: code + "\n").status == 0)
+        #expect(try terminal(["sign-on", "--operator", "01"], input: "111111\n").status == 0)
+
+        host.pause()
+        let lost = try terminal(["open-card", "--card", "6225880000000019", "--id-number", "11010519491231002X"], input: "123456\n")
+        #expect(lost.status == 2, "\(lost.error)")
+        #expect(lost.error.contains("outcome of the card opening is unknown") && lost.error.contains("STAN"))
+        // The next command may not start anything new while that is open.
+        let blocked = try terminal(["open-card", "--card", "6225880000000027", "--id-number", "11010519491231002X"], input: "123456\n")
+        #expect(blocked.status == 4)
+        host.resume()
+        let resent = try terminal(["resend"])
+        #expect(resent.status == 0, "\(resent.error)")
+        #expect(resent.output.contains("cardOpened"))
+        // Opened once, though the host received the request several times.
+        let cards = try host.admin(["card", "list", "--json"])
+        #expect(cards.components(separatedBy: "\"card\" :").count == 2)
+        #expect(try terminal(["status"]).output.contains("signed in"))
     }
 }

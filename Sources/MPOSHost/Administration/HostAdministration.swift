@@ -305,6 +305,16 @@ public struct HostAdministration: Sendable {
         }
     }
 
+    /// The check values of a session's PIN, MAC and data keys (never the keys), or nil once
+    /// the session has ended and its keys are erased: for comparing with a terminal's.
+    public func sessionKeyCheckValues(session number: Int64) async throws -> (pinKey: String, macKey: String, dataKey: String)? {
+        guard let session = try await read({ tx in try await tx.session(number: number) }) else { throw HostError(.notFound, "no session \(number)") }
+        guard session.isActive else { return nil }
+        return (try lmk.load(session.pinKeyBlock, as: PINEncryption.self).checkValue().hex,
+                try lmk.load(session.macKeyBlock, as: MessageAuthentication.self).checkValue().hex,
+                try lmk.load(session.dataKeyBlock, as: DataEncryption.self).checkValue().hex)
+    }
+
     // MARK: Cards, contracts, outbox, ledger
 
     public func cards() async throws -> [CardRecord] {

@@ -75,6 +75,7 @@ let package = Package(
                 "MPOSCrypto", "MPOSProtocol", "ISO8583",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift
         ),

@@ -23,6 +23,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests read ahead per connection.") var maxInFlight = 4
     @Option(help: "This node's name in outbox leases (default: host name and process ID).") var node: String?
     @Flag(help: "Speak TLS (1.2+) with the data directory's certificate, which terminals pin.") var tls = false
+    @Flag(help: "Log every request (operation, terminal, response code, time; never message contents).") var verbose = false
 
     func validate() throws {
         guard (512...65_535).contains(maxFrameLength) else { throw ValidationError("--max-frame-length is 512 to 65535") }
@@ -36,7 +37,7 @@ struct Serve: AsyncParsableCommand {
         try await runReportingErrors {
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .info
+                handler.logLevel = verbose ? .debug : .info
                 return handler
             }
             let logger = Logger(label: "mpos.host")

@@ -134,6 +134,28 @@ struct EndToEndTests {
         #expect(try host.admin(["audit", "verify"]).contains("intact"))
     }
 
+    @Test("the host's log (every request, with --verbose) holds no card number, identity number, PIN or operator key")
+    func logsHoldNoSecret() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("mpos-e2e-log-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let host = try await HostProcess.start(arguments: ["--verbose"], logFile: log)
+        try host.admin(["operator", "add", "01", "--name", "Operator 01"], input: "\(Self.operatorKey)\n")
+        let terminal = try await Self.terminal(host)
+        let card = Self.card(5)
+        _ = try await terminal.openCard(cardNumber: card, identityType: "01", identityNumber: Self.identityNumber, pinPad: FixedPINPad(pin: "739154"))
+        _ = await Self.refusal {
+            _ = try await terminal.signContract(cardNumber: card, carrierCode: "1", phoneNumber: "13912345678", tariff: "monthly", pinPad: FixedPINPad(pin: "000000"))
+        }
+        try await terminal.signOff(operatorNumber: "01", operatorKey: Self.operatorKey)
+        #expect(host.stop() == 0)
+        host.removeData()
+        let text = try String(contentsOf: log, encoding: .utf8)
+        #expect(text.contains("operation=card.open") && text.contains("code=55"), "the log has the requests")
+        for secret in [card, Self.identityNumber, "739154", Self.operatorKey] {
+            #expect(!text.contains(secret), "the log holds a secret")
+        }
+    }
+
     @Test("two terminals at once get separate keys; where the patent shares one master key, each has its own")
     func twoTerminals() async throws {
         let host = try await Self.host()

@@ -14,7 +14,7 @@ final class HostProcess: @unchecked Sendable {
     }
 
     /// Starts a host (creating its store) and waits for its "listening on" line.
-    static func start(dataDirectory: URL? = nil, arguments: [String] = []) async throws -> HostProcess {
+    static func start(dataDirectory: URL? = nil, arguments: [String] = [], logFile: URL? = nil) async throws -> HostProcess {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mpos-e2e-\(UUID().uuidString)")
         let process = Process()
         process.executableURL = ProcessRunner.executable("mpos-host")
@@ -24,7 +24,12 @@ final class HostProcess: @unchecked Sendable {
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        if let logFile {
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: logFile)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         // Read lines until the address line (or the process ends); a host that says nothing
         // for a minute is killed, which ends the read.

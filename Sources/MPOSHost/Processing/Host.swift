@@ -2,6 +2,7 @@ import Crypto
 public import Foundation
 import ISO8583
 public import Logging
+import Metrics
 public import MPOSCrypto
 import MPOSProtocol
 
@@ -60,11 +61,14 @@ public final class HostEngine: Sendable {
               let terminalID = request.text(MPOSField.terminalID), request.text(MPOSField.systemTraceAuditNumber) != nil
         else { return .close }
         do {
+            let start = ContinuousClock.now
             let response = try await store.transaction { tx in
                 try await self.process(kind, request: request, frame: frame, terminalID: terminalID, in: tx, now: now)
             }
+            record(kind, terminalID: terminalID, response: response, since: start)
             return .respond(response)
         } catch {
+            Counter(label: "mpos_requests_total", dimensions: [("operation", kind.auditName), ("code", ResponseCode.systemMalfunction.rawValue)]).increment()
             // Nothing was committed. The response is signed: the session's keys may be unknown.
             logger.error("request failed; nothing committed, answered 96", metadata: [
                 "operation": "\(kind)", "terminal": "\(terminalID)", "error": "\(Self.loggable(error))",
@@ -83,6 +87,20 @@ public final class HostEngine: Sendable {
         case .enrollment: return try await enroll(&context)
         case .signOn, .signOff, .echoTest: return try await networkRequest(&context)
         case .cardOpening, .contractSigning: return try await businessRequest(&context)
+        }
+    }
+
+    /// One line and one count per request: operation, terminal, response code, time — never
+    /// a field of the message.
+    private func record(_ kind: MessageKind, terminalID: String, response: [UInt8], since start: ContinuousClock.Instant) {
+        let code = (try? codec.decode(response))?.text(MPOSField.responseCode) ?? "?"
+        Counter(label: "mpos_requests_total", dimensions: [("operation", kind.auditName), ("code", code)]).increment()
+        if logger.logLevel <= .debug {
+            let elapsed = (ContinuousClock.now - start).components
+            logger.debug("request", metadata: [
+                "operation": "\(kind.auditName)", "terminal": "\(terminalID)", "code": "\(code)",
+                "ms": "\(Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15)",
+            ])
         }
     }
 

@@ -186,6 +186,7 @@ let package = Package(
                 "MPOSCore", "MPOSTerminal", "MPOSProtocol", "MPOSCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSwift

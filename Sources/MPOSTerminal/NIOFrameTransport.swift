@@ -53,6 +53,12 @@ public actor NIOFrameTransport: FrameTransport {
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
+            if let ready = configuration.connectionReady {
+                do { try await ready(channel.channel).get() } catch {
+                    try? await channel.channel.close()
+                    throw error
+                }
+            }
             let connection = Connection(channel)
             self.connection = connection
             return connection

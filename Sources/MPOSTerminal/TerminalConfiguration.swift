@@ -18,6 +18,10 @@ public struct TerminalConfiguration: Sendable {
     /// TLS handler (e.g. swift-nio-ssl's `NIOSSLClientHandler`), which this module does not
     /// depend on. Must complete on the channel's event loop.
     public var channelInitializer: (@Sendable (any Channel) -> EventLoopFuture<Void>)?
+    /// Completes when a new connection is ready for requests (e.g. when its TLS handshake is
+    /// done); a failure means nothing was sent: the request is reported `transport`, not
+    /// "outcome unknown" (a certificate that does not match the pinned one, say).
+    public var connectionReady: (@Sendable (any Channel) -> EventLoopFuture<Void>)?
     /// Keep the session keys in the key store, so that a new process can carry on a session
     /// (`mpos-terminal`, where each command is a process). A real terminal app keeps its
     /// process, and its session keys in memory only: leave this off there. Either way they are

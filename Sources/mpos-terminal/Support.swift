@@ -5,6 +5,7 @@ import MPOSProtocol
 import MPOSTerminal
 import NIOCore
 import NIOSSL
+import NIOTLS
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,16 +37,24 @@ struct TerminalOptions: ParsableArguments {
     /// MPOS_TERMINAL_PASSPHRASE; without one, a random key file beside the store protects it.
     func terminal(_ connection: Connection) async throws -> Terminal {
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try lockStateDirectory(stateDir)
         var configuration = TerminalConfiguration(host: connection.host, port: connection.port)
         configuration.responseTimeout = .seconds(responseTimeout)
         configuration.keepsSessionAcrossRestarts = true
         if let certificate = connection.tlsCertificate {
             let context = try Self.tlsContext(pinning: certificate)
             let hostname = connection.host.contains(where: \.isLetter) ? connection.host : nil
+            let handshakeTimeout = TimeAmount.seconds(Int64(responseTimeout))
             configuration.channelInitializer = { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: hostname))
+                    try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(timeout: handshakeTimeout))
                 }
+            }
+            // Nothing is sent before the handshake: a failed one (a certificate other than the
+            // pinned one) is "host unreachable, nothing sent", never "outcome unknown".
+            configuration.connectionReady = { channel in
+                channel.pipeline.handler(type: HandshakeWaiter.self).flatMap { $0.handshake.futureResult }
             }
         }
         let passphrase = ProcessInfo.processInfo.environment["MPOS_TERMINAL_PASSPHRASE"]
@@ -163,5 +172,51 @@ struct KeyboardPINPad: PINPad {
     func readPIN(for cardNumber: String) async throws -> PIN {
         let text = try SecretInput.read("PIN for card \(cardNumber) (not shown): ")
         do { return try PIN(text) } catch { throw TerminalError(.invalidInput, "A PIN is 4 to 12 digits: enter it again") }
+    }
+}
+
+/// Completes when the TLS handshake does (or fails with it, or after a timeout).
+final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    private let timeout: TimeAmount
+    private(set) var handshake: EventLoopPromise<Void>!
+    private var timer: Scheduled<Void>?
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        handshake = promise
+        timer = context.eventLoop.scheduleTask(in: timeout) { promise.fail(ChannelError.connectTimeout(self.timeout)) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            timer?.cancel()
+            handshake.succeed()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        timer?.cancel()
+        handshake.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        handshake.fail(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+}
+
+/// One command at a time per state directory: two at once would both take the next STAN.
+/// The lock is held until the process ends.
+func lockStateDirectory(_ directory: String) throws {
+    let fd = open((directory as NSString).appendingPathComponent("terminal.lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        throw TerminalError(.wrongState, "Another mpos-terminal command is using \(directory): wait for it to finish")
     }
 }

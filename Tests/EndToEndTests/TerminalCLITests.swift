@@ -19,6 +19,16 @@ struct TerminalCLITests {
             try ProcessRunner.run("mpos-terminal", arguments + ["--state-dir", state], input: input)
         }
         let certificate = host.dataDirectory.appendingPathComponent("tls-certificate.pem").path
+        // Pinned to another host's certificate: the handshake fails, nothing is sent (exit 3,
+        // not "outcome unknown"), and the code is still good.
+        let other = FileManager.default.temporaryDirectory.appendingPathComponent("mpos-other-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        #expect(try ProcessRunner.run("mpos-host", ["init", "--data-dir", other]).status == 0)
+        let impostor = try terminal(["enroll", "--terminal-id", id, "--host", "127.0.0.1", "--port", String(host.port),
+                                     "--tls-certificate", other + "/tls-certificate.pem"], input: code + "\n")
+        #expect(impostor.status == 3, "\(impostor.error)")
+        #expect(impostor.error.contains("nothing was sent"))
+        try FileManager.default.removeItem(atPath: state)
         let enrolled = try terminal(["enroll", "--terminal-id", id, "--host", "127.0.0.1", "--port", String(host.port),
                                      "--tls-certificate", certificate], input: code + "\n")
         #expect(enrolled.status == 0, "\(enrolled.error)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MPOSCore
 import Foundation
 import MPOSCrypto
 import MPOSHost

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MPOSCore
 import MPOSHost
 
 struct OperatorCommand: AsyncParsableCommand {

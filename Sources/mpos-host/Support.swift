@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPOSCore
 import MPOSCrypto
 import MPOSHost
 import MPOSHostRuntime
@@ -141,39 +142,8 @@ func printJSON(_ value: some Encodable) {
     if let data = try? encoder.encode(value) { Swift.print(String(decoding: data, as: UTF8.self)) }
 }
 
-var isInteractive: Bool { isatty(STDIN_FILENO) == 1 }
+var isInteractive: Bool { SecretInput.isInteractive }
 
-/// Secrets (operator keys, key components) are typed, never passed as arguments (which
-/// `ps` and shell histories show): read with echo off from a terminal, or one per line from a
-/// pipe for scripts.
-enum SecretInput {
-    static func read(_ prompt: String) throws -> String {
-        let interactive = isatty(STDIN_FILENO) == 1
-        if interactive { FileHandle.standardError.write(Data(prompt.utf8)) }
-        var saved = termios()
-        let echoOff = interactive && tcgetattr(STDIN_FILENO, &saved) == 0
-        if echoOff {
-            var silent = saved
-            silent.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
-        }
-        defer {
-            if echoOff {
-                tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
-                FileHandle.standardError.write(Data("\n".utf8))
-            }
-        }
-        guard let line = Swift.readLine(strippingNewline: true) else { throw ValidationError("no input for: \(prompt)") }
-        return line
-    }
-
-    /// A visible answer (check values are not secret).
-    static func readVisible(_ prompt: String) throws -> String {
-        if isatty(STDIN_FILENO) == 1 { FileHandle.standardError.write(Data(prompt.utf8)) }
-        guard let line = Swift.readLine(strippingNewline: true) else { throw ValidationError("no input for: \(prompt)") }
-        return line
-    }
-}
 
 /// The key ceremony: each custodian types their component (hidden) and the check value
 /// printed with it; a mistyped component is caught before anything is stored.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPOSCore
 import MPOSCrypto
 import MPOSProtocol
 import MPOSTerminal
@@ -142,29 +143,6 @@ func perform(_ options: TerminalOptions, _ what: String, _ body: (Terminal, Repo
     }
 }
 
-/// Secrets are typed, never passed as arguments: read with echo off from a terminal, or one
-/// per line from a pipe (scripts).
-enum SecretInput {
-    static func read(_ prompt: String) throws -> String {
-        let interactive = isatty(STDIN_FILENO) == 1
-        if interactive { FileHandle.standardError.write(Data(prompt.utf8)) }
-        var saved = termios()
-        let echoOff = interactive && tcgetattr(STDIN_FILENO, &saved) == 0
-        if echoOff {
-            var silent = saved
-            silent.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
-        }
-        defer {
-            if echoOff {
-                tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
-                FileHandle.standardError.write(Data("\n".utf8))
-            }
-        }
-        guard let line = Swift.readLine(strippingNewline: true) else { throw ValidationError("no input for: \(prompt)") }
-        return line
-    }
-}
 
 /// The PIN pad of a simulator: the keyboard, echo off (or a line from a pipe). The PIN is
 /// handed to the SDK at once and not kept.

@@ -1,6 +1,7 @@
 import NIOCore
 
-/// Closes a connection whose frame, once begun, is not complete within `deadline`: a client
+/// Closes a connection whose first frame does not begin, or whose frame, once begun, is not
+/// complete, within `deadline`: a client
 /// that sends half a frame and stalls (or trickles a byte at a time, slowloris-style) holds a
 /// buffer and a connection slot, and would otherwise keep them until the idle timeout.
 ///
@@ -28,6 +29,27 @@ final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler
 
     init(deadline: TimeAmount) { self.deadline = deadline }
 
+    /// A new connection must begin its first frame within the deadline too (after its TLS
+    /// handshake, which this handler sits behind): a connection opened and left silent would
+    /// otherwise hold a slot until the idle timeout.
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context)
+        context.fireChannelActive()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { arm(context) }
+    }
+
+    private func arm(_ context: ChannelHandlerContext) {
+        guard timer == nil else { return }
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: deadline) {
+            loopBound.value.fireErrorCaught(FrameDeadlineExceeded())
+            loopBound.value.close(promise: nil)
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         var view = buffer.readableBytesView[...]
@@ -53,13 +75,7 @@ final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler
             timer?.cancel()
             timer = nil
         }
-        if !position.isBoundary, timer == nil {
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            timer = context.eventLoop.scheduleTask(in: deadline) {
-                loopBound.value.fireErrorCaught(FrameDeadlineExceeded())
-                loopBound.value.close(promise: nil)
-            }
-        }
+        if !position.isBoundary { arm(context) }
         context.fireChannelRead(data)
     }
 

@@ -147,6 +147,22 @@ struct HostServerTests {
         }
     }
 
+    @Test("a connection that never sends its first frame is closed at the frame deadline")
+    func silentFromTheStart() async throws {
+        try await withServer({ $0.frameTimeout = .milliseconds(300) }) { _, address, _ in
+            let client = try await RawClient.connect(address)
+            #expect(await client.isClosed(within: .seconds(5)))
+            // One that sends a frame in time is served, and may then stay quiet (idle timeout).
+            let prompt = try await RawClient.connect(address)
+            try await prompt.send(RawClient.frame([1, 2]))
+            #expect(try await prompt.receive(4) == RawClient.frame([2, 1]))
+            try await Task.sleep(for: .milliseconds(600))
+            try await prompt.send(RawClient.frame([3]))
+            #expect(try await prompt.receive(3) == RawClient.frame([3]))
+            prompt.close()
+        }
+    }
+
     @Test("a silent connection is closed after the idle timeout")
     func idle() async throws {
         try await withServer({ $0.idleTimeout = .milliseconds(300) }) { _, address, _ in

@@ -298,14 +298,14 @@ struct EndToEndTests {
 
     @Test("malformed and oversized frames close their connection without harming other terminals; a stalled half frame is cut off")
     func hostileFrames() async throws {
-        let host = try await Self.host(["--frame-timeout", "1"])
+        let host = try await Self.host(["--frame-timeout", "2"])
         defer { host.stop(); host.removeData() }
         let terminal = try await Self.terminal(host)
         let address = try SocketAddress(ipAddress: "127.0.0.1", port: host.port)
         for bytes: [UInt8] in [[0xFF, 0xFF] + Array(repeating: 0, count: 16), [0x00, 0x05] + Array("junk!".utf8), [0x00, 0x10, 1, 2, 3]] {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(to: address).get()
             try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
-            // Closed by the server: oversized at once, junk after decoding, the half frame at its deadline.
+            // Closed by the server: oversized at once, junk after decoding, the half frame at its (2 s) deadline.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await channel.closeFuture.get() }
                 group.addTask { try await Task.sleep(for: .seconds(10)); throw CancellationError() }

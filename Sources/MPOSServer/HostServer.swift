@@ -47,13 +47,24 @@ public final class HostServer: Service {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = NIOLockedValueBox(State())
-    private let address = NIOLockedValueBox<[CheckedContinuation<SocketAddress, any Error>]>([])
 
     private struct State {
         var connections: [ObjectIdentifier: Connection] = [:]
         var shuttingDown = false
         var boundAddress: SocketAddress?
         var failed: (any Error)?
+        /// Callers of listeningAddress() waiting for the bind.
+        var waitingForAddress: [CheckedContinuation<SocketAddress, any Error>] = []
+
+        /// Records the bind's outcome; returns who was waiting for it.
+        mutating func bound(_ result: Result<SocketAddress, any Error>) -> [CheckedContinuation<SocketAddress, any Error>] {
+            switch result {
+            case .success(let address): boundAddress = address
+            case .failure(let error): failed = error
+            }
+            defer { waitingForAddress = [] }
+            return waitingForAddress
+        }
     }
 
     /// One connection: its channel, and whether a request is being processed (a graceful
@@ -84,7 +95,7 @@ public final class HostServer: Service {
             let ready: Result<SocketAddress, any Error>? = state.withLockedValue { state in
                 if let address = state.boundAddress { return .success(address) }
                 if let error = state.failed { return .failure(error) }
-                address.withLockedValue { $0.append(continuation) }
+                state.waitingForAddress.append(continuation)
                 return nil
             }
             if let ready { continuation.resume(with: ready) }
@@ -118,20 +129,17 @@ public final class HostServer: Service {
                     }
                 }
         } catch {
-            let waiting = state.withLockedValue { state -> [CheckedContinuation<SocketAddress, any Error>] in
-                state.failed = error
-                return address.withLockedValue { list in defer { list = [] }; return list }
-            }
-            waiting.forEach { $0.resume(throwing: error) }
+            state.withLockedValue { $0.bound(.failure(error)) }.forEach { $0.resume(throwing: error) }
             throw error
         }
-        let bound = server.channel.localAddress
-        let waiting = state.withLockedValue { state -> [CheckedContinuation<SocketAddress, any Error>] in
-            state.boundAddress = bound
-            return address.withLockedValue { list in defer { list = [] }; return list }
+        guard let bound = server.channel.localAddress else {
+            let error = ChannelError.unknownLocalAddress
+            state.withLockedValue { $0.bound(.failure(error)) }.forEach { $0.resume(throwing: error) }
+            try await server.executeThenClose { _ in }
+            throw error
         }
-        if let bound { waiting.forEach { $0.resume(returning: bound) } }
-        logger.info("listening", metadata: ["address": "\(bound.map { "\($0)" } ?? "?")"])
+        state.withLockedValue { $0.bound(.success(bound)) }.forEach { $0.resume(returning: bound) }
+        logger.info("listening", metadata: ["address": "\(bound)"])
 
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in

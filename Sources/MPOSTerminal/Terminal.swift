@@ -362,6 +362,8 @@ public actor Terminal {
                 let outcome = try machine!.receive(response)
                 self.pending = nil
                 publish()
+                // A kept session (and the pending frame) leaves the store with every answer:
+                // erased at sign-off or A1, the frame gone once answered.
                 if configuration.keepsSessionAcrossRestarts { try? await saveRecord() }
                 return outcome
             } catch let failure as TerminalStateMachine.Failure where machine?.state.isBusy == true {
@@ -405,8 +407,6 @@ public actor Terminal {
             try? await saveRecord()
             return .signedOn(keySet)
         case .signedOff:
-            // A kept session is erased from the store at once.
-            if configuration.keepsSessionAcrossRestarts { try? await saveRecord() }
             return .signedOff
         case .answered(.approved, let reference):
             switch (kind, reference) {
@@ -416,7 +416,6 @@ public actor Terminal {
             default: throw TerminalError(.invalidResponse, "The host approved the \(kind) without a reference: call the administrator")
             }
         case .answered(let code, _), .refused(let code):
-            if configuration.keepsSessionAcrossRestarts, machine?.sessionKeys == nil { try? await saveRecord() }
             throw TerminalError(refusal: code) ?? Self.unexpected
         }
     }

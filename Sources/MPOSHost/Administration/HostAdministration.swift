@@ -170,7 +170,7 @@ public struct HostAdministration: Sendable {
         let block = try lmk.store(code.asBaseDerivationKey)
         try await change { [actor] tx, now in
             guard var record = try await tx.terminal(id: id) else { throw HostError(.notFound, "no terminal \(id)") }
-            if let number = record.currentSession { try await Self.endSession(number, in: tx, now: now) }
+            if let number = record.currentSession { try await KeyManagement.endSession(number, reason: .forced, in: tx, now: now) }
             record.currentSession = nil
             record.enrollment = .awaitingEnrollment
             record.enrollmentCodeBlock = block
@@ -185,15 +185,6 @@ public struct HostAdministration: Sendable {
             return ((), AuditEvent("admin.terminal.reset", actor: actor, subject: "terminal:\(id)", details: "device keys forgotten; new enrollment code issued"))
         }
         return code.unsafeDisplayText
-    }
-
-    /// Ends a session now, erasing its key blocks (a forced sign-off).
-    private static func endSession(_ number: Int64, in tx: any HostTransaction, now: Date) async throws {
-        guard var session = try await tx.session(number: number), session.isActive else { return }
-        session.endedAt = now
-        session.endReason = .forced
-        session.pinKeyBlock = ""; session.macKeyBlock = ""; session.dataKeyBlock = ""
-        try await tx.updateSession(session)
     }
 
     public func terminals() async throws -> [TerminalRecord] {
@@ -211,7 +202,7 @@ public struct HostAdministration: Sendable {
         try await change { [actor] tx, now in
             guard var record = try await tx.terminal(id: id) else { throw HostError(.notFound, "no terminal \(id)") }
             let ended = record.currentSession
-            if let number = ended { try await Self.endSession(number, in: tx, now: now) }
+            if let number = ended { try await KeyManagement.endSession(number, reason: .forced, in: tx, now: now) }
             record.currentSession = nil
             record.isBlocked = true
             try await tx.updateTerminal(record)
@@ -233,7 +224,7 @@ public struct HostAdministration: Sendable {
         try await change { [actor] tx, now in
             guard var record = try await tx.terminal(id: id) else { throw HostError(.notFound, "no terminal \(id)") }
             guard let number = record.currentSession else { throw HostError(.wrongState, "terminal \(id) is not signed in") }
-            try await Self.endSession(number, in: tx, now: now)
+            try await KeyManagement.endSession(number, reason: .forced, in: tx, now: now)
             record.currentSession = nil
             try await tx.updateTerminal(record)
             return ((), AuditEvent("admin.terminal.sign-off", actor: actor, subject: "terminal:\(id)", details: "session \(number) ended; its keys are erased"))

@@ -116,6 +116,18 @@ public enum KeyManagement {
         return retired
     }
 
+    /// Ends a session and erases its key blocks in the same update (the schema refuses an
+    /// ended session that keeps them): nothing can use its keys again.
+    static func endSession(_ number: Int64, reason: SessionRecord.EndReason, in tx: any HostTransaction, now: Date) async throws {
+        guard var session = try await tx.session(number: number), session.isActive else { return }
+        session.endedAt = now
+        session.endReason = reason
+        session.pinKeyBlock = ""
+        session.macKeyBlock = ""
+        session.dataKeyBlock = ""
+        try await tx.updateSession(session)
+    }
+
     /// TR-31's key version field is two characters: the version modulo 100, for people only
     /// (the store's version column is the authority).
     private static func twoCharacterVersion(_ version: Int) -> String {

@@ -239,15 +239,8 @@ extension HostEngine {
         return nil
     }
 
-    /// Ends a session and erases its key blocks: nothing can use its keys again.
     func endSession(_ number: Int64, reason: SessionRecord.EndReason, _ c: RequestContext) async throws {
-        guard var session = try await c.tx.session(number: number), session.isActive else { return }
-        session.endedAt = c.now
-        session.endReason = reason
-        session.pinKeyBlock = ""
-        session.macKeyBlock = ""
-        session.dataKeyBlock = ""
-        try await c.tx.updateSession(session)
+        try await KeyManagement.endSession(number, reason: reason, in: c.tx, now: c.now)
     }
 }
 

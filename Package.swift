@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "MPOSProtocol", targets: ["MPOSProtocol"]),
         .library(name: "MPOSHost", targets: ["MPOSHost"]),
         .library(name: "MPOSHostSQLite", targets: ["MPOSHostSQLite"]),
+        .library(name: "MPOSHostPostgres", targets: ["MPOSHostPostgres"]),
         .library(name: "MPOSWebhook", targets: ["MPOSWebhook"]),
         .library(name: "MPOSHostRuntime", targets: ["MPOSHostRuntime"]),
         .library(name: "MPOSTerminal", targets: ["MPOSTerminal"]),
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -79,15 +81,37 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // What the two SQL stores share: the tables' columns and their coding, and every
+        // transaction operation's statements (SQLite and PostgreSQL differ in placeholders and
+        // row locks). No driver, no I/O.
+        .target(
+            name: "MPOSHostSQL",
+            dependencies: ["MPOSHost", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strictSwift
+        ),
         // The embedded SQLite store (the default): WAL, durable commits, versioned migrations.
         .target(
             name: "MPOSHostSQLite",
             dependencies: [
-                "MPOSHost",
+                "MPOSHost", "MPOSHostSQL",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The PostgreSQL store, for several host nodes on one database: a connection pool,
+        // versioned migrations, row locks where the host reads in order to write.
+        .target(
+            name: "MPOSHostPostgres",
+            dependencies: [
+                "MPOSHost", "MPOSHostSQL",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSwift
         ),
@@ -123,7 +147,7 @@ let package = Package(
         .target(
             name: "MPOSHostRuntime",
             dependencies: [
-                "MPOSHost", "MPOSHostSQLite", "MPOSWebhook", "MPOSCrypto", "MPOSServer", "CMPOSHardening",
+                "MPOSHost", "MPOSHostSQLite", "MPOSHostPostgres", "MPOSWebhook", "MPOSCrypto", "MPOSServer", "CMPOSHardening",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -207,7 +231,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MPOSHostTests",
-            dependencies: ["MPOSHost", "MPOSHostSQLite", "MPOSHostRuntime", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTestSupport",
+            dependencies: ["MPOSHost", "MPOSHostSQL", "MPOSHostSQLite", "MPOSHostPostgres", "MPOSHostRuntime", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTestSupport",
                            .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSwift
         ),

@@ -27,14 +27,15 @@ public struct HostRuntime: Sendable {
         return try TLSIdentity.serverContext(directory: directory, lmk: lmk)
     }
 
-    /// Opens the data directory's store — creating the embedded SQLite default, with a fresh
-    /// LMK and host keys, when there is none — and loads the host.
+    /// Opens the data directory's store — setting a host up (a fresh LMK, host keys, the
+    /// embedded SQLite default unless a PostgreSQL database is named) when there is none —
+    /// and loads the host.
     public static func open(directory: DataDirectory, initializeIfMissing: Bool, logger: Logger,
                             environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> HostRuntime {
         var created = false
         let lmk: LocalMasterKey
         let store: any HostStore
-        if !FileManager.default.fileExists(atPath: directory.databasePath) {
+        if try await !directory.hasStore() {
             guard initializeIfMissing else { throw HostSetupError("no store in \(directory.path): run `mpos-host init` first") }
             lmk = try directory.create(environment: environment)
             store = try await directory.openStore(creating: true)
@@ -71,7 +72,8 @@ public struct HostRuntime: Sendable {
             case .close: nil
             }
         }
-        let dispatcher = OutboxDispatcher(host: engine, owner: node, retryPolicy: settings.deliveryRetry)
+        var dispatcher = OutboxDispatcher(host: engine, owner: node, retryPolicy: settings.deliveryRetry)
+        dispatcher.lease = TimeInterval(settings.outboxLeaseSeconds)
         return (server, [server, OutboxDispatcherService(dispatcher: dispatcher)])
     }
 }

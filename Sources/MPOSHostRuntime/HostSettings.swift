@@ -1,5 +1,6 @@
 public import Foundation
 public import MPOSHost
+import MPOSHostPostgres
 import MPOSWebhook
 
 /// `config.json` in the data directory: the bank's rules and the carriers' business modules.
@@ -24,6 +25,12 @@ public struct HostSettings: Codable, Sendable {
     public var carriers: [Carrier] = CarrierRegistry.standard.carriers
     public var webhooks: [Webhook] = []
     public var deliveryRetry: RetryPolicy = RetryPolicy()
+    /// How long a node's claim on an outbox entry holds: another node takes the entry over
+    /// when a node dies mid-delivery and this has passed.
+    public var outboxLeaseSeconds: Int = 120
+    /// The PostgreSQL store (`postgres://user@host:port/database?…`, without its password,
+    /// which comes from `PGPASSWORD`); absent, the embedded SQLite store in the data directory.
+    public var database: String?
 
     public init() {}
 
@@ -39,10 +46,16 @@ public struct HostSettings: Codable, Sendable {
         carriers = try c.decodeIfPresent([Carrier].self, forKey: .carriers) ?? defaults.carriers
         webhooks = try c.decodeIfPresent([Webhook].self, forKey: .webhooks) ?? []
         deliveryRetry = try c.decodeIfPresent(RetryPolicy.self, forKey: .deliveryRetry) ?? defaults.deliveryRetry
+        outboxLeaseSeconds = try c.decodeIfPresent(Int.self, forKey: .outboxLeaseSeconds) ?? defaults.outboxLeaseSeconds
+        database = try c.decodeIfPresent(String.self, forKey: .database)
+        if let database, PostgresStoreConfiguration.hasPassword(database) {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.database], debugDescription: "the database URL must not hold a password: set PGPASSWORD"))
+        }
         // Limits a bank may tune, within reason.
         guard (1...3600).contains(permittedClockSkewSeconds), (1...20).contains(operatorLockoutThreshold),
               (1...10).contains(pinTryLimit), (1...24 * 90).contains(enrollmentCodeLifetimeHours),
-              (1...100).contains(terminalOperatorFailureLimit), deliveryRetry.maximumAttempts >= 1 else {
+              (1...100).contains(terminalOperatorFailureLimit), deliveryRetry.maximumAttempts >= 1,
+              (5...3600).contains(outboxLeaseSeconds) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "a limit is out of range"))
         }
         // Re-validates the carriers (unique codes, tariffs) through the registry's own decoding.

@@ -1,15 +1,8 @@
-/// One step of the schema. Versions only grow; a released migration is never edited, a new
-/// one is appended. Each runs in its own transaction at open, recorded in `schema_migrations`.
-struct Migration: Sendable {
-    let version: Int
-    /// Executed one by one (SQLite prepares a single statement at a time).
-    let statements: [String]
-}
+import MPOSHostSQL
 
+/// The SQLite schema, step by step (`Migration`: a released step is never edited).
 enum Migrations {
     static let all: [Migration] = [version1]
-
-    static var latestVersion: Int { all.map(\.version).max() ?? 0 }
 
     static let createSchemaMigrationsTable = """
         CREATE TABLE IF NOT EXISTS schema_migrations (

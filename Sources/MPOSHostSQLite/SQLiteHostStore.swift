@@ -8,6 +8,7 @@ import Darwin
 import Foundation
 public import Logging
 public import MPOSHost
+import MPOSHostSQL
 import NIOConcurrencyHelpers
 import SQLiteNIO
 
@@ -71,10 +72,10 @@ public final class SQLiteHostStore: HostStore {
         return try await lock.withLock {
             guard !isClosed.withLockedValue({ $0 }) else { throw StoreError(.failure, "transaction: the store is closed") }
             try await execute("BEGIN IMMEDIATE", table: "transaction")
-            let transaction = SQLiteTransaction(connection: connection)
+            let transaction = SQLTransaction(executor: SQLiteExecutor(connection: connection))
             do {
                 let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
-                transaction.end()
+                try transaction.endBody()
                 try await execute("COMMIT", table: "transaction")
                 return value
             } catch {
@@ -153,10 +154,10 @@ public final class SQLiteHostStore: HostStore {
     private func migrate() async throws {
         try await execute(Migrations.createSchemaMigrationsTable, table: "schema_migrations")
         let current = try await schemaVersion()
-        guard current <= Migrations.latestVersion else {
-            throw StoreError(.schema, "schema_migrations: the database is at version \(current), newer than this program's \(Migrations.latestVersion)")
+        guard current <= Migrations.all.latestVersion else {
+            throw StoreError(.schema, "schema_migrations: the database is at version \(current), newer than this program's \(Migrations.all.latestVersion)")
         }
-        for migration in Migrations.all.sorted(by: { $0.version < $1.version }) where migration.version > current {
+        for migration in Migrations.all.pending(after: current) {
             try await apply(migration)
         }
     }
@@ -177,7 +178,7 @@ public final class SQLiteHostStore: HostStore {
                 }
                 try await execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", table: "schema_migrations",
-                    [.int(migration.version), .date(Date())])
+                    [.int(migration.version), .date(Date())].sqlite)
                 logger.info("Applied store migration", metadata: ["version": "\(migration.version)"])
             }
             try await execute("COMMIT", table: "schema_migrations")
@@ -200,6 +201,20 @@ public final class SQLiteHostStore: HostStore {
     private func scalar(_ sql: String, table: String) async throws -> String? {
         do {
             return try await connection.query(sql, []).first?.columns.first?.data.string
+        } catch {
+            throw StoreError.mapping(error, table: table)
+        }
+    }
+}
+
+/// Statements of a ``SQLTransaction`` on the store's one connection.
+private struct SQLiteExecutor: SQLExecutor {
+    let connection: SQLiteConnection
+    var dialect: SQLDialect { .sqlite }
+
+    func rows(_ sql: String, _ binds: [StoredValue], table: String) async throws -> [RowReader] {
+        do {
+            return try await connection.query(sql, binds.sqlite).map { RowReader(row: $0, table: table) }
         } catch {
             throw StoreError.mapping(error, table: table)
         }

@@ -45,7 +45,7 @@ struct Init: AsyncParsableCommand {
             if global.json { printJSON(summary); return }
             print("""
                 Initialised \(directory.path)
-                  store                      \(directory.databasePath)
+                  store                      \(try directory.storeLocation())
                   LMK                        \(directory.localMasterKeyPath) (owner-only; check value \(summary["lmk_check_value"]!))
                                              keep it out of the data directory's backups; in production, on another
                                              volume (--lmk-file) or from a secret manager (MPOS_LMK)

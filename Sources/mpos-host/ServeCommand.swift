@@ -11,7 +11,11 @@ import ServiceLifecycle
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the host: the TCP server for terminals and the outbox dispatcher, until SIGTERM or SIGINT.",
-        discussion: "With no store in the data directory, it creates the embedded SQLite default there first and says so.")
+        discussion: """
+            With no store in the data directory, it creates the embedded SQLite default there first and says so. \
+            With --database (or MPOS_DATABASE_URL, or database in config.json) it serves from PostgreSQL: run any \
+            number of nodes on one database, each with a copy of the data directory and its own --node name.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -68,13 +72,13 @@ struct Serve: AsyncParsableCommand {
                 guard let address = try? await server.listeningAddress() else { return }
                 if runtime.createdStore {
                     say("""
-                        Created a new host in \(directory.path) (embedded SQLite store, LMK, host keys, base master key v1).
+                        Created a new host in \(directory.path) (LMK, host keys, base master key v1; store \((try? directory.storeLocation())?.description ?? "?")).
                         Add an operator:    mpos-host operator add 01 --name "Operator 01" --data-dir \(directory.path)
                         Add a terminal:     mpos-host terminal add --label "Counter 1" --data-dir \(directory.path)
                         Enroll it:          mpos-terminal enroll --terminal-id 00000001 --host \(host) --port \(address.port ?? port)
                         """)
                 }
-                say("mpos-host listening on \(host):\(address.port ?? port)\(tls ? " (TLS)" : "") (data: \(directory.path))")
+                say("mpos-host listening on \(host):\(address.port ?? port)\(tls ? " (TLS)" : "") (data: \(directory.path), node \(nodeName))")
             }
             do {
                 try await group.run()

@@ -24,8 +24,15 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "A name to add to the audit trail's record of who acted (the system user is always recorded).")
     var actor: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The PostgreSQL store, postgres://USER@HOST:PORT/DATABASE (or set MPOS_DATABASE_URL; default: config.json's, else embedded SQLite).",
+        discussion: "Keep the password out of it: PGPASSWORD is read from the environment."))
+    var database: String?
+
     var directory: DataDirectory {
-        DataDirectory(path: dataDir, localMasterKeyFile: lmkFile ?? ProcessInfo.processInfo.environment["MPOS_LMK_FILE"])
+        let environment = ProcessInfo.processInfo.environment
+        return DataDirectory(path: dataDir, localMasterKeyFile: lmkFile ?? environment["MPOS_LMK_FILE"],
+                             databaseURL: database ?? environment["MPOS_DATABASE_URL"])
     }
 
     /// The audit trail's actor: the system user running the command (which a flag cannot

@@ -55,7 +55,7 @@ public struct HostAdministration: Sendable {
     /// Runs `body` in a transaction and appends `event` (built from its result) to the audit trail in it.
     private func change<T: Sendable>(_ body: @Sendable @escaping (any HostTransaction, Date) async throws -> (T, AuditEvent)) async throws -> T {
         let now = clock()
-        return try await store.transaction { [keys] tx in
+        return try await store.retryingTransaction { [keys] tx in
             let (result, event) = try await body(tx, now)
             try await AuditTrail.append(event, key: keys.auditChain, in: tx, now: now)
             return result

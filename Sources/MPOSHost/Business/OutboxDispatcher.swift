@@ -66,7 +66,7 @@ public struct OutboxDispatcher: Sendable {
     private func record(_ result: DeliveryResult, for claimed: OutboxEntry) async throws -> OutboxEntry.State? {
         let now = host.clock()
         let jitter = self.jitter()
-        return try await host.store.transaction { [owner, retryPolicy, host] tx in
+        return try await host.store.retryingTransaction { [owner, retryPolicy, host] tx in
             guard var entry = try await tx.outboxEntry(id: claimed.id), entry.state == .pending, entry.leaseOwner == owner else { return nil }
             entry.attempts += 1
             entry.leaseOwner = nil

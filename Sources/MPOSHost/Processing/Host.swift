@@ -62,7 +62,7 @@ public final class HostEngine: Sendable {
         else { return .close }
         do {
             let start = ContinuousClock.now
-            let response = try await store.transaction { tx in
+            let response = try await store.retryingTransaction { tx in
                 try await self.process(kind, request: request, frame: frame, terminalID: terminalID, in: tx, now: now)
             }
             record(kind, terminalID: terminalID, response: response, since: start)

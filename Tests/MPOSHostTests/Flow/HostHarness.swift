@@ -2,6 +2,7 @@ import Foundation
 import ISO8583
 import MPOSCrypto
 import MPOSHost
+import MPOSHostPostgres
 import MPOSProtocol
 import Testing
 
@@ -61,6 +62,7 @@ struct HostHarness {
     let host: HostEngine
     let scripted: ScriptedModule
     let modules: BusinessModuleRegistry
+    let configuration: HostConfiguration
 
     /// Runs `body` with a harness on every backend the store tests use.
     static func run(_ backend: StoreBackend, configure: (inout HostConfiguration) -> Void = { _ in },
@@ -92,9 +94,27 @@ struct HostHarness {
             Carrier(code: "4", name: "Nobody", tariffs: ["monthly"], module: "absent"),
         ])
         configure(&configuration)
+        self.configuration = configuration
         scripted = ScriptedModule(name: "scripted")
         modules = BusinessModuleRegistry([LedgerModule(store: store, clock: clock.reader), scripted])
         host = try await HostEngine.start(store: store, lmk: lmk, configuration: configuration, modules: modules, clock: clock.reader)
+    }
+
+    /// Runs `body` with a second host node on the same database: on PostgreSQL a store of its
+    /// own (another pool, as another process would have), on SQLite the same store (one
+    /// process owns the file).
+    func withSecondNode(_ body: (HostEngine) async throws -> Void) async throws {
+        guard let store = store as? PostgresHostStore else {
+            return try await body(try await HostEngine.start(store: store, lmk: lmk, configuration: configuration, modules: modules, clock: clock.reader))
+        }
+        let second = try await PostgresHostStore.open(store.configuration)
+        do {
+            try await body(try await HostEngine.start(store: second, lmk: lmk, configuration: configuration, modules: modules, clock: clock.reader))
+        } catch {
+            try? await second.close()
+            throw error
+        }
+        try await second.close()
     }
 
     /// Adds a terminal, enrolls it, and (unless told not to) signs operator 01 on.

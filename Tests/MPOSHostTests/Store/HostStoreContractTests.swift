@@ -18,8 +18,8 @@ struct HostStoreContractTests {
             try await store.transaction { tx async throws in
                 #expect(try await tx.hostKey(.auditChain) == Fixtures.hostKey(.auditChain))
                 #expect(Set(try await tx.hostKeys()) == Set(keys))
-                await #expect(throws: StoreError(.duplicate, "")) { try await tx.insertHostKey(Fixtures.hostKey(.signing)) }
             }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.insertHostKey(Fixtures.hostKey(.signing)) } }
         }
     }
 
@@ -38,9 +38,9 @@ struct HostStoreContractTests {
             }
             try await store.transaction { tx async throws in
                 #expect(try await tx.baseMasterKeys() == [retired, second])
-                await #expect(throws: StoreError(.duplicate, "")) { try await tx.insertBaseMasterKey(Fixtures.baseMasterKey(2, .superseded)) }
-                await #expect(throws: StoreError(.notFound, "")) { try await tx.updateBaseMasterKey(Fixtures.baseMasterKey(9)) }
             }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.insertBaseMasterKey(Fixtures.baseMasterKey(2, .superseded)) } }
+            await #expect(throws: StoreError(.notFound, "")) { try await store.transaction { tx async throws in try await tx.updateBaseMasterKey(Fixtures.baseMasterKey(9)) } }
         }
     }
 
@@ -86,9 +86,9 @@ struct HostStoreContractTests {
                 #expect(try await tx.operatorRecord(number: "03") == nil)
                 #expect(try await tx.operators() == [full, minimal])
                 try await tx.updateOperator(changed)
-                await #expect(throws: StoreError(.duplicate, "")) { try await tx.insertOperator(minimal) }
-                await #expect(throws: StoreError(.notFound, "")) { try await tx.updateOperator(Fixtures.operatorRecord("99")) }
             }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.insertOperator(minimal) } }
+            await #expect(throws: StoreError(.notFound, "")) { try await store.transaction { tx async throws in try await tx.updateOperator(Fixtures.operatorRecord("99")) } }
             #expect(try await store.transaction { tx async throws in try await tx.operatorRecord(number: "01") } == changed)
         }
     }
@@ -115,9 +115,9 @@ struct HostStoreContractTests {
                 try await tx.updateTerminal(filled)
                 #expect(try await tx.terminal(id: "T2") == cleared)
                 #expect(try await tx.terminal(id: "T1") == filled)
-                await #expect(throws: StoreError(.duplicate, "")) { try await tx.insertTerminal(minimal) }
-                await #expect(throws: StoreError(.notFound, "")) { try await tx.updateTerminal(Fixtures.minimalTerminal("T9")) }
             }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.insertTerminal(minimal) } }
+            await #expect(throws: StoreError(.notFound, "")) { try await store.transaction { tx async throws in try await tx.updateTerminal(Fixtures.minimalTerminal("T9")) } }
         }
     }
 
@@ -138,9 +138,9 @@ struct HostStoreContractTests {
                 try await tx.updateSession(ended)
                 #expect(try await tx.session(number: running.number) == ended)
                 #expect(try await tx.session(number: 2) == nil)
-                await #expect(throws: StoreError(.duplicate, "")) { try await tx.insertSession(running) }
-                await #expect(throws: StoreError(.notFound, "")) { try await tx.updateSession(Fixtures.session(2, terminal: "T1")) }
             }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.insertSession(running) } }
+            await #expect(throws: StoreError(.notFound, "")) { try await store.transaction { tx async throws in try await tx.updateSession(Fixtures.session(2, terminal: "T1")) } }
         }
     }
 
@@ -170,11 +170,11 @@ struct HostStoreContractTests {
                 #expect(try await tx.cards() == [card, other])
                 try await tx.updateCard(changed)
                 #expect(try await tx.card(id: 1) == changed)
-                await #expect(throws: StoreError(.duplicate, "")) { try await tx.insertCard(Fixtures.card(1)) }
-                let sameDigest = modified(Fixtures.card(3)) { $0.lookupDigest = card.lookupDigest }
-                await #expect(throws: StoreError(.duplicate, "")) { try await tx.insertCard(sameDigest) }
-                await #expect(throws: StoreError(.notFound, "")) { try await tx.updateCard(Fixtures.card(4)) }
             }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.insertCard(Fixtures.card(1)) } }
+            let sameDigest = modified(Fixtures.card(3)) { $0.lookupDigest = card.lookupDigest }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.insertCard(sameDigest) } }
+            await #expect(throws: StoreError(.notFound, "")) { try await store.transaction { tx async throws in try await tx.updateCard(Fixtures.card(4)) } }
         }
     }
 
@@ -194,10 +194,10 @@ struct HostStoreContractTests {
                 #expect(try await tx.contract(reference: "missing") == nil)
                 #expect(try await tx.contracts(limit: 10) == [newer, older])
                 #expect(try await tx.contracts(limit: 1) == [newer])
-                await #expect(throws: StoreError(.duplicate, "")) { try await tx.insertContract(older) }
-                let sameDigest = modified(Fixtures.contract("000000000003", cardID: 1)) { $0.contractDigest = older.contractDigest }
-                await #expect(throws: StoreError(.duplicate, "")) { try await tx.insertContract(sameDigest) }
             }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.insertContract(older) } }
+            let sameDigest = modified(Fixtures.contract("000000000003", cardID: 1)) { $0.contractDigest = older.contractDigest }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.insertContract(sameDigest) } }
         }
     }
 
@@ -222,9 +222,9 @@ struct HostStoreContractTests {
                 #expect(try await tx.outboxEntries(states: [.pending], limit: 10).map(\.id) == [ids[1]])
                 #expect(try await tx.outboxEntries(states: [.pending, .delivered], limit: 10).map(\.id) == ids)
                 #expect(try await tx.outboxEntries(states: [.deadLettered], limit: 10).isEmpty)
-                let missing = modified(first) { $0.id = 999_999 }
-                await #expect(throws: StoreError(.notFound, "")) { try await tx.updateOutboxEntry(missing) }
             }
+            let missing = modified(first) { $0.id = 999_999 }
+            await #expect(throws: StoreError(.notFound, "")) { try await store.transaction { tx async throws in try await tx.updateOutboxEntry(missing) } }
         }
     }
 
@@ -330,8 +330,8 @@ struct HostStoreContractTests {
                 #expect(try await tx.auditEntries(after: 2, limit: 3) == (3...5).map { Fixtures.auditEntry(Int64($0)) })
                 #expect(try await tx.auditEntries(after: 0, limit: 100).map(\.sequence) == Array(1...6))
                 #expect(try await tx.auditEntries(after: 6, limit: 100).isEmpty)
-                await #expect(throws: StoreError(.duplicate, "")) { try await tx.appendAuditEntry(Fixtures.auditEntry(3)) }
             }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.appendAuditEntry(Fixtures.auditEntry(3)) } }
         }
     }
 
@@ -415,6 +415,21 @@ struct HostStoreContractTests {
                 try await store.transaction { tx async throws in
                     try await tx.insertOperator(Fixtures.operatorRecord("01"))
                     try await tx.insertOperator(Fixtures.operatorRecord("01"))
+                }
+            }
+            // A body that catches a store error and carries on commits nothing either: on
+            // PostgreSQL the failed statement has already aborted the transaction, and both
+            // stores behave alike.
+            await #expect(throws: StoreError(.failure, "")) {
+                try await store.transaction { tx async throws in
+                    try await tx.insertTerminal(Fixtures.minimalTerminal("T2"))
+                    try await tx.insertOperator(Fixtures.operatorRecord("02"))
+                    do {
+                        try await tx.insertOperator(Fixtures.operatorRecord("02"))
+                        Issue.record("a second operator 02 was inserted")
+                    } catch let error as StoreError {
+                        #expect(error.code == .duplicate)
+                    }
                 }
             }
             try await store.transaction { tx async throws in

@@ -1,13 +1,34 @@
 import Foundation
 import MPOSHost
+import MPOSHostPostgres
 import MPOSHostSQLite
 
-/// Every `HostStore` the contract tests run against; a PostgreSQL backend adds a case here.
+/// Every `HostStore` the host's tests run against. PostgreSQL is among them when
+/// `MPOS_TEST_POSTGRES_URL` names a server, which README's test command (`scripts/test`,
+/// through `scripts/with-postgres`) always does; ``PostgresAvailabilityTests`` fails if the
+/// test command promised one (`MPOS_REQUIRE_POSTGRES=1`) and it is missing.
 enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqliteMemory
     case sqliteFile
+    case postgres
 
     var description: String { rawValue }
+
+    static var allCases: [StoreBackend] {
+        [.sqliteMemory, .sqliteFile] + (postgresURL == nil ? [] : [.postgres])
+    }
+
+    /// The server the PostgreSQL cases use; each store gets a schema of its own in it.
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["MPOS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A fresh schema on the test server, as a store URL (small pools: many tests run at once).
+    static func freshPostgresURL() throws -> String {
+        guard let url = postgresURL else { throw StoreError(.failure, "MPOS_TEST_POSTGRES_URL is not set") }
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        return url + (url.contains("?") ? "&" : "?") + "schema=\(schema)&pool=4"
+    }
 
     /// Opens a fresh, empty store, runs `body`, then closes the store and removes its files,
     /// whether `body` throws or not.
@@ -22,16 +43,28 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
             let folder = try TemporaryFolder.make()
             directory = folder
             store = try await SQLiteHostStore.open(path: folder.appendingPathComponent("host.sqlite").path)
+        case .postgres:
+            store = try await PostgresHostStore.open(PostgresStoreConfiguration(url: Self.freshPostgresURL()))
         }
         defer { if let directory { try? FileManager.default.removeItem(at: directory) } }
         do {
             let value = try await body(store)
-            try await store.close()
+            try await Self.discard(store)
             return value
         } catch {
-            try? await store.close()
+            try? await Self.discard(store)
             throw error
         }
+    }
+}
+
+extension StoreBackend {
+    /// Closes `store`; a PostgreSQL store's schema is dropped first.
+    static func discard(_ store: any HostStore) async throws {
+        if let store = store as? PostgresHostStore, let schema = store.configuration.schema {
+            _ = try await store.rawScalar("DROP SCHEMA \(schema) CASCADE")
+        }
+        try await store.close()
     }
 }
 

@@ -1,41 +1,80 @@
-import Foundation
-import MPOSHost
-import SQLiteNIO
+public import MPOSHost
+
+/// The two SQL dialects' only difference the shared statements see: how a bound parameter is
+/// written (SQLite numbers `?1`, PostgreSQL `$1`).
+public enum SQLDialect: Sendable {
+    case sqlite
+    case postgres
+
+    public func placeholder(_ number: Int) -> String {
+        switch self {
+        case .sqlite: "?\(number)"
+        case .postgres: "$\(number)"
+        }
+    }
+
+    public func placeholders(_ numbers: ClosedRange<Int>) -> String {
+        numbers.map(placeholder).joined(separator: ", ")
+    }
+
+    // SQLite has one writer at a time (`BEGIN IMMEDIATE`), so what a transaction reads stays
+    // as it read it. PostgreSQL runs transactions at READ COMMITTED side by side, on several
+    // nodes: a row read in order to change it is locked until the transaction ends.
+
+    /// Appended to a single-row read whose row the transaction will change.
+    var rowLock: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres: " FOR NO KEY UPDATE"
+        }
+    }
+
+    /// Appended to the sub-select that picks outbox entries to claim.
+    var skipLockedRows: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres: " FOR UPDATE SKIP LOCKED"
+        }
+    }
+
+    /// Run before reading the audit chain's head: one appender at a time, until commit. The
+    /// advisory lock's key is ("mpos" as an integer, 1).
+    var auditHeadLock: String? {
+        switch self {
+        case .sqlite: nil
+        case .postgres: "SELECT pg_advisory_xact_lock(1836085107, 1)"
+        }
+    }
+}
 
 /// How one record type maps to its table: the columns (primary key first), their values in
-/// that order, and the way back. The generic statements below are built from it once.
-struct TableMapping<Record>: Sendable {
-    let table: String
-    let keyCount: Int
-    let columns: [String]
-    let encode: @Sendable (Record) -> [SQLiteData]
-    let decode: @Sendable (RowReader) throws -> Record
+/// that order, and the way back. Both SQL backends build their generic statements from it, so
+/// a column is named, encoded and decoded in one place.
+public struct TableMapping<Record>: Sendable {
+    public let table: String
+    public let keyCount: Int
+    public let columns: [String]
+    public let encode: @Sendable (Record) -> [StoredValue]
+    public let decode: @Sendable (RowReader) throws -> Record
 
-    var columnList: String { columns.joined(separator: ", ") }
-    var select: String { "SELECT \(columnList) FROM \(table)" }
+    public var columnList: String { columns.joined(separator: ", ") }
+    public var select: String { "SELECT \(columnList) FROM \(table)" }
 
-    var insert: String {
-        "INSERT INTO \(table) (\(columnList)) VALUES (\(placeholders(1...columns.count)))"
+    public func insert(_ dialect: SQLDialect) -> String {
+        "INSERT INTO \(table) (\(columnList)) VALUES (\(dialect.placeholders(1...columns.count)))"
     }
 
     /// Binds the same values as `insert`; `RETURNING` tells a missing row from an updated one.
-    var update: String {
-        let assignments = columns.indices.dropFirst(keyCount).map { "\(columns[$0]) = ?\($0 + 1)" }
-        let key = columns.prefix(keyCount).indices.map { "\(columns[$0]) = ?\($0 + 1)" }
+    public func update(_ dialect: SQLDialect) -> String {
+        let assignments = columns.indices.dropFirst(keyCount).map { "\(columns[$0]) = \(dialect.placeholder($0 + 1))" }
+        let key = columns.prefix(keyCount).indices.map { "\(columns[$0]) = \(dialect.placeholder($0 + 1))" }
         return "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE \(key.joined(separator: " AND ")) RETURNING \(columns[0])"
     }
-
-    func decode(_ row: SQLiteRow) throws -> Record {
-        try decode(RowReader(row: row, table: table))
-    }
 }
 
-func placeholders(_ numbers: ClosedRange<Int>) -> String {
-    numbers.map { "?\($0)" }.joined(separator: ", ")
-}
-
-enum Tables {
-    static let hostKeys = TableMapping<StoredHostKey>(
+/// Every table of the schema (both backends' migrations create the same columns).
+public enum Tables {
+    public static let hostKeys = TableMapping<StoredHostKey>(
         table: "host_keys", keyCount: 1,
         columns: ["role", "block", "check_value", "created_at"],
         encode: { [.enumValue($0.role), .text($0.block), .text($0.checkValue), .date($0.createdAt)] },
@@ -44,12 +83,12 @@ enum Tables {
                           createdAt: try row.date("created_at"))
         })
 
-    static let baseMasterKeys = TableMapping<BaseMasterKeyRecord>(
+    public static let baseMasterKeys = TableMapping<BaseMasterKeyRecord>(
         table: "base_master_keys", keyCount: 1,
         columns: ["version", "block", "check_value", "state", "origin", "created_at", "retired_at"],
         encode: {
             [.int($0.version), .text($0.block), .text($0.checkValue), .enumValue($0.state), .text($0.origin), .date($0.createdAt),
-             .optional($0.retiredAt, SQLiteData.date)]
+             .optional($0.retiredAt, StoredValue.date)]
         },
         decode: { row in
             BaseMasterKeyRecord(version: try row.int("version"), block: try row.text("block"), checkValue: try row.text("check_value"),
@@ -57,12 +96,12 @@ enum Tables {
                                 retiredAt: try row.optional("retired_at", row.date))
         })
 
-    static let operators = TableMapping<OperatorRecord>(
+    public static let operators = TableMapping<OperatorRecord>(
         table: "operators", keyCount: 1,
         columns: ["number", "name", "verification_value", "consecutive_failures", "is_locked", "is_disabled", "created_at", "last_sign_on_at"],
         encode: {
             [.text($0.number), .text($0.name), .bytes($0.verificationValue), .int($0.consecutiveFailures), .bool($0.isLocked),
-             .bool($0.isDisabled), .date($0.createdAt), .optional($0.lastSignOnAt, SQLiteData.date)]
+             .bool($0.isDisabled), .date($0.createdAt), .optional($0.lastSignOnAt, StoredValue.date)]
         },
         decode: { row in
             OperatorRecord(number: try row.text("number"), name: try row.text("name"), verificationValue: try row.bytes("verification_value"),
@@ -71,18 +110,18 @@ enum Tables {
                            lastSignOnAt: try row.optional("last_sign_on_at", row.date))
         })
 
-    static let terminals = TableMapping<TerminalRecord>(
+    public static let terminals = TableMapping<TerminalRecord>(
         table: "terminals", keyCount: 1,
         columns: ["id", "label", "enrollment", "is_blocked", "enrollment_code_block", "enrollment_code_expires_at", "enrollment_failures",
                   "consecutive_operator_failures", "device_signing_key",
                   "device_sealing_key", "master_key_version", "current_session", "sign_on_requested", "last_network_request_at",
                   "last_network_request_stan", "last_seen_at", "created_at"],
         encode: {
-            [.text($0.id), .text($0.label), .enumValue($0.enrollment), .bool($0.isBlocked), .optional($0.enrollmentCodeBlock, SQLiteData.text),
-             .optional($0.enrollmentCodeExpiresAt, SQLiteData.date), .int($0.enrollmentFailures), .int($0.consecutiveOperatorFailures), .optional($0.deviceSigningKey, SQLiteData.bytes), .optional($0.deviceSealingKey, SQLiteData.bytes),
-             .optional($0.masterKeyVersion, SQLiteData.int), .optional($0.currentSession, SQLiteData.int), .bool($0.signOnRequested),
-             .optional($0.lastNetworkRequestAt, SQLiteData.date), .optional($0.lastNetworkRequestSTAN, SQLiteData.text),
-             .optional($0.lastSeenAt, SQLiteData.date), .date($0.createdAt)]
+            [.text($0.id), .text($0.label), .enumValue($0.enrollment), .bool($0.isBlocked), .optional($0.enrollmentCodeBlock, StoredValue.text),
+             .optional($0.enrollmentCodeExpiresAt, StoredValue.date), .int($0.enrollmentFailures), .int($0.consecutiveOperatorFailures), .optional($0.deviceSigningKey, StoredValue.bytes), .optional($0.deviceSealingKey, StoredValue.bytes),
+             .optional($0.masterKeyVersion, StoredValue.int), .optional($0.currentSession, StoredValue.int), .bool($0.signOnRequested),
+             .optional($0.lastNetworkRequestAt, StoredValue.date), .optional($0.lastNetworkRequestSTAN, StoredValue.text),
+             .optional($0.lastSeenAt, StoredValue.date), .date($0.createdAt)]
         },
         decode: { row in
             TerminalRecord(
@@ -98,14 +137,14 @@ enum Tables {
                 lastSeenAt: try row.optional("last_seen_at", row.date), createdAt: try row.date("created_at"))
         })
 
-    static let sessions = TableMapping<SessionRecord>(
+    public static let sessions = TableMapping<SessionRecord>(
         table: "sessions", keyCount: 1,
         columns: ["number", "terminal_id", "operator_number", "base_key_version", "pin_key_block", "mac_key_block", "data_key_block",
                   "started_at", "ended_at", "end_reason"],
         encode: {
             [.int($0.number), .text($0.terminalID), .text($0.operatorNumber), .int($0.baseKeyVersion), .text($0.pinKeyBlock),
-             .text($0.macKeyBlock), .text($0.dataKeyBlock), .date($0.startedAt), .optional($0.endedAt, SQLiteData.date),
-             .optional($0.endReason, SQLiteData.enumValue)]
+             .text($0.macKeyBlock), .text($0.dataKeyBlock), .date($0.startedAt), .optional($0.endedAt, StoredValue.date),
+             .optional($0.endReason, StoredValue.enumValue)]
         },
         decode: { row in
             SessionRecord(
@@ -116,8 +155,8 @@ enum Tables {
                 endReason: try row.optional("end_reason") { try row.enumValue($0) })
         })
 
-    /// `entry_order` is not part of the record; ``SQLiteTransaction/putMessageLogEntry(_:)`` sets it.
-    static let messageLog = TableMapping<MessageLogEntry>(
+    /// `entry_order` is not part of the record; each backend's `putMessageLogEntry` sets it.
+    public static let messageLog = TableMapping<MessageLogEntry>(
         table: "message_log", keyCount: 2,
         columns: ["terminal_id", "stan", "session", "request_digest", "response", "created_at"],
         encode: {
@@ -129,7 +168,7 @@ enum Tables {
                             createdAt: try row.date("created_at"))
         })
 
-    static let cards = TableMapping<CardRecord>(
+    public static let cards = TableMapping<CardRecord>(
         table: "cards", keyCount: 1,
         columns: ["id", "lookup_digest", "encrypted_card_number", "masked_card_number", "customer_identifier", "identity_document_type",
                   "pin_verification_value", "consecutive_pin_failures", "is_locked", "opened_at", "opened_by_terminal", "opened_by_operator"],
@@ -148,7 +187,7 @@ enum Tables {
                 openedByOperator: try row.text("opened_by_operator"))
         })
 
-    static let contracts = TableMapping<ContractRecord>(
+    public static let contracts = TableMapping<ContractRecord>(
         table: "contracts", keyCount: 1,
         columns: ["reference", "contract_digest", "card_id", "carrier_code", "phone_number", "tariff", "customer_identifier",
                   "masked_card_number", "terminal_id", "operator_number", "module", "signed_at"],
@@ -167,14 +206,14 @@ enum Tables {
         })
 
     /// Inserts skip `id` (the database assigns it); updates key on it.
-    static let outbox = TableMapping<OutboxEntry>(
+    public static let outbox = TableMapping<OutboxEntry>(
         table: "outbox", keyCount: 1,
         columns: ["id", "contract_reference", "module", "state", "attempts", "next_attempt_at", "last_error", "lease_owner",
                   "lease_expires_at", "created_at", "delivered_at"],
         encode: {
             [.int($0.id), .text($0.contractReference), .text($0.module), .enumValue($0.state), .int($0.attempts), .date($0.nextAttemptAt),
-             .optional($0.lastError, SQLiteData.text), .optional($0.leaseOwner, SQLiteData.text),
-             .optional($0.leaseExpiresAt, SQLiteData.date), .date($0.createdAt), .optional($0.deliveredAt, SQLiteData.date)]
+             .optional($0.lastError, StoredValue.text), .optional($0.leaseOwner, StoredValue.text),
+             .optional($0.leaseExpiresAt, StoredValue.date), .date($0.createdAt), .optional($0.deliveredAt, StoredValue.date)]
         },
         decode: { row in
             OutboxEntry(
@@ -185,7 +224,7 @@ enum Tables {
                 deliveredAt: try row.optional("delivered_at", row.date))
         })
 
-    static let ledger = TableMapping<LedgerEntry>(
+    public static let ledger = TableMapping<LedgerEntry>(
         table: "ledger", keyCount: 1,
         columns: ["contract_reference", "carrier_code", "day", "phone_number", "tariff", "customer_identifier", "masked_card_number",
                   "signed_at", "recorded_at"],
@@ -200,7 +239,7 @@ enum Tables {
                 maskedCardNumber: try row.text("masked_card_number"), signedAt: try row.date("signed_at"), recordedAt: try row.date("recorded_at"))
         })
 
-    static let audit = TableMapping<AuditEntry>(
+    public static let audit = TableMapping<AuditEntry>(
         table: "audit", keyCount: 1,
         columns: ["sequence", "recorded_at", "event", "actor", "subject", "outcome", "details", "mac"],
         encode: {

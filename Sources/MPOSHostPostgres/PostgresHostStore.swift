@@ -1,0 +1,219 @@
+import Foundation
+public import Logging
+public import MPOSHost
+import MPOSHostSQL
+import NIOConcurrencyHelpers
+import NIOSSL
+import PostgresNIO
+
+/// The store for several host nodes on one PostgreSQL database: each node a pool of
+/// connections, each transaction one connection from `BEGIN` to `COMMIT`.
+///
+/// Transactions run side by side at READ COMMITTED; what the host reads in order to change
+/// (a terminal, an operator, a card, an outbox entry, the audit chain's head) is locked until
+/// the transaction ends (``SQLTransaction``), and a transaction that loses a race fails with
+/// ``StoreError/Code/duplicate`` or ``StoreError/Code/conflict`` for
+/// ``HostStore/retryingTransaction(attempts:_:)`` to run again. A commit is durable when
+/// PostgreSQL's `synchronous_commit` is on (its default; a warning is logged otherwise).
+public final class PostgresHostStore: HostStore {
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+    private let isClosed = NIOLockedValueBox(false)
+    public let configuration: PostgresStoreConfiguration
+
+    /// The store whose transaction the current task is inside: a nested `transaction` would
+    /// take a second connection and could wait on the first one's locks forever.
+    @TaskLocal private static var enclosingStore: ObjectIdentifier?
+
+    private init(client: PostgresClient, runner: Task<Void, Never>, configuration: PostgresStoreConfiguration, logger: Logger) {
+        self.client = client
+        self.runner = runner
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Connects and brings the schema up to date (creating `configuration.schema` if it is
+    /// missing). Fails if the database is unreachable.
+    public static func open(_ configuration: PostgresStoreConfiguration, applicationName: String = "mpos-host",
+                            logger: Logger = Logger(label: "mpos.store.postgres")) async throws -> PostgresHostStore {
+        var settings: PostgresClient.Configuration
+        if let directory = configuration.socketDirectory {
+            settings = PostgresClient.Configuration(
+                unixSocketPath: "\(directory)/.s.PGSQL.\(configuration.port)", username: configuration.username,
+                password: configuration.password, database: configuration.database)
+        } else {
+            let tls: PostgresClient.Configuration.TLS = switch configuration.tls {
+            case .disable: .disable
+            case .require: .require(.makeClientConfiguration())
+            }
+            settings = PostgresClient.Configuration(
+                host: configuration.host, port: configuration.port, username: configuration.username,
+                password: configuration.password, database: configuration.database, tls: tls)
+        }
+        settings.options.maximumConnections = configuration.maximumConnections
+        settings.options.additionalStartupParameters = [("application_name", applicationName)]
+            + (configuration.schema.map { [("search_path", $0)] } ?? [])
+        let client = PostgresClient(configuration: settings, backgroundLogger: logger)
+        // The pool works once `run()` has begun (a lease before it logs a warning): wait
+        // until the runner is about to call it.
+        let (started, starting) = AsyncStream<Void>.makeStream()
+        let runner = Task {
+            starting.finish()
+            await client.run()
+        }
+        for await _ in started {}
+        let store = PostgresHostStore(client: client, runner: runner, configuration: configuration, logger: logger)
+        do {
+            try await store.migrate()
+            try await store.checkDurability()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        return store
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any HostTransaction) async throws -> T) async throws -> T {
+        if Self.enclosingStore == ObjectIdentifier(self) {
+            throw StoreError(.failure, "transaction: nested transactions on one store are not supported")
+        }
+        return try await withConnection(table: "transaction") { executor in
+            try await executor.execute("BEGIN ISOLATION LEVEL READ COMMITTED", table: "transaction")
+            let transaction = SQLTransaction(executor: executor)
+            do {
+                let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
+                try transaction.endBody()
+                try await executor.execute("COMMIT", table: "transaction")
+                return value
+            } catch {
+                transaction.end()
+                try await executor.rollBack()
+                throw error
+            }
+        }
+    }
+
+    /// Stops the pool: running transactions end first, later ones fail.
+    public func close() async throws {
+        guard !isClosed.withLockedValue({ closed in defer { closed = true }; return closed }) else { return }
+        runner.cancel()
+        await runner.value
+    }
+
+    /// Runs one statement outside any transaction and returns the first column of its first
+    /// row as text: for tests that inspect or tamper with the database, and drop their schema.
+    package func rawScalar(_ sql: String) async throws -> String? {
+        try await withConnection(table: "database") { executor in
+            switch try await executor.firstValue(sql, table: "database") {
+            case .text(let text)?: text
+            case .integer(let value)?: String(value)
+            case .boolean(let value)?: String(value)
+            default: nil
+            }
+        }
+    }
+
+    // MARK: - Connections
+
+    private func withConnection<T: Sendable>(table: String, _ body: (PostgresExecutor) async throws -> T) async throws -> T {
+        guard !isClosed.withLockedValue({ $0 }) else { throw StoreError(.failure, "\(table): the store is closed") }
+        do {
+            return try await client.withConnection { connection in
+                try await body(PostgresExecutor(connection: connection, logger: logger))
+            }
+        } catch let error as PSQLError {
+            // Failing to get a connection at all (the server is down, the pool is closed).
+            throw StoreError.mapping(error, table: table)
+        }
+    }
+
+    // MARK: - Opening
+
+    /// All pending migrations in one transaction, under an advisory lock so that nodes
+    /// starting at the same moment apply each once.
+    private func migrate() async throws {
+        try await withConnection(table: "schema_migrations") { executor in
+            try await executor.execute("BEGIN", table: "schema_migrations")
+            do {
+                try await executor.execute("SELECT pg_advisory_xact_lock(1836085107, 0)", table: "schema_migrations")
+                if let schema = configuration.schema {
+                    try await executor.execute("CREATE SCHEMA IF NOT EXISTS \(schema)", table: "schema_migrations")
+                }
+                try await executor.execute(PostgresMigrations.createSchemaMigrationsTable, table: "schema_migrations")
+                let rows = try await executor.rows("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations", [], table: "schema_migrations")
+                guard let current = try rows.first?.int("version") else { throw StoreError(.schema, "schema_migrations: unreadable version") }
+                guard current <= PostgresMigrations.all.latestVersion else {
+                    throw StoreError(.schema, "schema_migrations: the database is at version \(current), newer than this program's \(PostgresMigrations.all.latestVersion)")
+                }
+                for migration in PostgresMigrations.all.pending(after: current) {
+                    for statement in migration.statements {
+                        try await executor.execute(statement, table: "schema_migrations")
+                    }
+                    _ = try await executor.rows("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                                                [.int(migration.version), .date(Date())], table: "schema_migrations")
+                    logger.info("Applied store migration", metadata: ["version": "\(migration.version)"])
+                }
+                try await executor.execute("COMMIT", table: "schema_migrations")
+            } catch {
+                try await executor.rollBack()
+                throw error
+            }
+        }
+    }
+
+    /// The host answers a terminal once its transaction commits: with `fsync` or
+    /// `synchronous_commit` off, an approved operation could vanish in a crash of the server.
+    private func checkDurability() async throws {
+        for setting in ["fsync", "synchronous_commit"] {
+            let value = try await rawScalar("SHOW \(setting)")
+            if value != "on" && !(setting == "synchronous_commit" && ["remote_write", "remote_apply"].contains(value ?? "")) {
+                logger.warning("PostgreSQL's \(setting) is \(value ?? "unknown"): a commit may be lost in a crash of the database server")
+            }
+        }
+    }
+}
+
+/// Statements of one transaction, on the connection it holds.
+private struct PostgresExecutor: SQLExecutor {
+    let connection: PostgresConnection
+    let logger: Logger
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    var dialect: SQLDialect { .postgres }
+
+    func rows(_ sql: String, _ binds: [StoredValue], table: String) async throws -> [RowReader] {
+        do {
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds.postgresBindings), logger: logger).collect()
+            return rows.map { RowReader(row: $0, table: table) }
+        } catch {
+            throw StoreError.mapping(error, table: table)
+        }
+    }
+
+    /// The first column of the first row, if any.
+    func firstValue(_ sql: String, table: String) async throws -> StoredValue? {
+        do {
+            return try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect().first?.first?.storedValue
+        } catch {
+            throw StoreError.mapping(error, table: table)
+        }
+    }
+
+    func execute(_ sql: String, table: String) async throws {
+        _ = try await rows(sql, [], table: table)
+    }
+
+    /// Ends the transaction; if even that fails, the connection is closed so that the pool
+    /// cannot hand it out again in the middle of a transaction.
+    func rollBack() async throws {
+        do {
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: logger).collect()
+        } catch {
+            try? await connection.close()
+        }
+    }
+}

@@ -116,11 +116,39 @@ public final class PostgresHostStore: HostStore {
 
     // MARK: - Connections
 
-    private func withConnection<T: Sendable>(table: String, _ body: (PostgresExecutor) async throws -> T) async throws -> T {
+    /// How long a transaction waits for a connection: the pool's (all busy) or a new one's
+    /// (the server unreachable). Then it fails, and the terminal gets `96` at once rather than
+    /// after its own timeout; a request waiting that long finds the host overloaded anyway.
+    public static let connectionWaitLimit: Duration = .seconds(5)
+
+    private func withConnection<T: Sendable>(table: String, _ body: @Sendable (PostgresExecutor) async throws -> T) async throws -> T {
         guard !isClosed.withLockedValue({ $0 }) else { throw StoreError(.failure, "\(table): the store is closed") }
+        let (client, logger) = (self.client, self.logger)
+        // Only the wait for a connection is limited: once it is leased, the watchdog stands
+        // down and the transaction runs to its end (a cancelled body would leave it half done).
+        let leased = NIOLockedValueBox(false)
         do {
-            return try await client.withConnection { connection in
-                try await body(PostgresExecutor(connection: connection, logger: logger))
+            return try await withoutActuallyEscaping(body) { body in
+                try await withThrowingTaskGroup(of: T?.self) { group in
+                    group.addTask {
+                        try await client.withConnection { connection in
+                            leased.withLockedValue { $0 = true }
+                            return try await body(PostgresExecutor(connection: connection, logger: logger))
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: Self.connectionWaitLimit)
+                        guard leased.withLockedValue({ $0 }) else {
+                            throw StoreError(.failure, "\(table): no database connection within \(Self.connectionWaitLimit) (the database is unreachable or every connection is busy)")
+                        }
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    while let result = try await group.next() {
+                        if let value = result { return value }
+                    }
+                    throw CancellationError()
+                }
             }
         } catch let error as PSQLError {
             // Failing to get a connection at all (the server is down, the pool is closed).

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import MPOSHost
 import MPOSHostPostgres
@@ -33,5 +36,52 @@ struct PostgresHostStoreTests {
                     "postgres://u@h/d?pool=0", "postgres://u@h/d?colour=blue", "postgres://u@h/d?host=relative"] {
             #expect(throws: PostgresStoreConfiguration.Invalid.self, "\(bad)") { try PostgresStoreConfiguration(url: bad, environment: [:]) }
         }
+    }
+
+    @Test("an unreachable server: opening fails with a store failure after the connection wait, naming no password")
+    func unreachableServer() async throws {
+        // A loopback port nothing listens on (bound, then closed).
+        let port = try Self.closedLoopbackPort()
+        let configuration = try PostgresStoreConfiguration(url: "postgres://mpos:pa55word@127.0.0.1:\(port)/mpos", environment: [:])
+        let error = await #expect(throws: StoreError.self) { try await PostgresHostStore.open(configuration) }
+        #expect(error?.code == .failure)
+        #expect(error?.description.contains("pa55word") == false)
+    }
+
+    @Test("nodes opening a new database at the same moment apply each migration once",
+          .enabled(if: StoreBackend.postgresURL != nil))
+    func concurrentMigrations() async throws {
+        let configuration = try PostgresStoreConfiguration(url: StoreBackend.freshPostgresURL())
+        let stores = try await withThrowingTaskGroup(of: PostgresHostStore.self) { group in
+            for _ in 0..<4 { group.addTask { try await PostgresHostStore.open(configuration) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(try await stores[0].rawScalar("SELECT COUNT(*) FROM schema_migrations") == "1")
+        for store in stores.dropFirst() { try await store.close() }
+        try await StoreBackend.discard(stores[0])
+    }
+
+    @Test("a database whose schema is newer than this program is refused", .enabled(if: StoreBackend.postgresURL != nil))
+    func newerSchemaRefused() async throws {
+        let configuration = try PostgresStoreConfiguration(url: StoreBackend.freshPostgresURL())
+        let store = try await PostgresHostStore.open(configuration)
+        _ = try await store.rawScalar("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)")
+        let error = await #expect(throws: StoreError.self) { try await PostgresHostStore.open(configuration) }
+        #expect(error?.code == .schema)
+        try await StoreBackend.discard(store)
+    }
+
+    static func closedLoopbackPort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw StoreError(.failure, "no loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

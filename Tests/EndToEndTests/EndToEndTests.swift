@@ -41,8 +41,8 @@ struct EndToEndTests {
     }
 
     /// A host process with operators 01 (key 111111) and 02 (222222).
-    static func host(_ arguments: [String] = []) async throws -> HostProcess {
-        let host = try await HostProcess.start(arguments: arguments)
+    static func host(_ arguments: [String] = [], backend: HostBackend) async throws -> HostProcess {
+        let host = try await HostProcess.start(arguments: backend.serveArguments() + arguments)
         try host.admin(["operator", "add", "01", "--name", "Operator 01"], input: "\(operatorKey)\n")
         try host.admin(["operator", "add", "02", "--name", "Operator 02"], input: "222222\n")
         return host
@@ -89,9 +89,9 @@ struct EndToEndTests {
 
     // MARK: The patent's claims
 
-    @Test("claims 1-5 (and 6-10, the same as a system): sign-on, keys, card opening, contract signing, sign-off")
-    func patentClaims() async throws {
-        let host = try await Self.host()
+    @Test("claims 1-5 (and 6-10, the same as a system): sign-on, keys, card opening, contract signing, sign-off", arguments: HostBackend.allCases)
+    func patentClaims(backend: HostBackend) async throws {
+        let host = try await Self.host(backend: backend)
         defer { host.stop(); host.removeData() }
         let terminal = try await Self.terminal(host, signedOn: false)
         let id = try #require(await terminal.terminalID)
@@ -134,11 +134,11 @@ struct EndToEndTests {
         #expect(try host.admin(["audit", "verify"]).contains("intact"))
     }
 
-    @Test("the host's log (every request, with --verbose) holds no card number, identity number, PIN or operator key")
-    func logsHoldNoSecret() async throws {
+    @Test("the host's log (every request, with --verbose) holds no card number, identity number, PIN or operator key", arguments: HostBackend.allCases)
+    func logsHoldNoSecret(backend: HostBackend) async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("mpos-e2e-log-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: log) }
-        let host = try await HostProcess.start(arguments: ["--verbose"], logFile: log)
+        let host = try await HostProcess.start(arguments: backend.serveArguments() + ["--verbose"], logFile: log)
         try host.admin(["operator", "add", "01", "--name", "Operator 01"], input: "\(Self.operatorKey)\n")
         let terminal = try await Self.terminal(host)
         let card = Self.card(5)
@@ -156,9 +156,9 @@ struct EndToEndTests {
         }
     }
 
-    @Test("two terminals at once get separate keys; where the patent shares one master key, each has its own")
-    func twoTerminals() async throws {
-        let host = try await Self.host()
+    @Test("two terminals at once get separate keys; where the patent shares one master key, each has its own", arguments: HostBackend.allCases)
+    func twoTerminals(backend: HostBackend) async throws {
+        let host = try await Self.host(backend: backend)
         defer { host.stop(); host.removeData() }
         async let first = Self.terminal(host)
         async let second = Self.terminal(host)
@@ -175,9 +175,9 @@ struct EndToEndTests {
 
     // MARK: Refusals
 
-    @Test("a wrong operator key is refused (A2); five lock the operator (A3) until unlocked")
-    func operatorLockout() async throws {
-        let host = try await Self.host()
+    @Test("a wrong operator key is refused (A2); five lock the operator (A3) until unlocked", arguments: HostBackend.allCases)
+    func operatorLockout(backend: HostBackend) async throws {
+        let host = try await Self.host(backend: backend)
         defer { host.stop(); host.removeData() }
         let terminal = try await Self.terminal(host, signedOn: false)
         for _ in 1...5 {
@@ -189,9 +189,9 @@ struct EndToEndTests {
         #expect(terminal.state == .signedIn)
     }
 
-    @Test("a terminal not enrolled, or blocked, is refused (03, 58)")
-    func unenrolledAndBlocked() async throws {
-        let host = try await Self.host()
+    @Test("a terminal not enrolled, or blocked, is refused (03, 58)", arguments: HostBackend.allCases)
+    func unenrolledAndBlocked(backend: HostBackend) async throws {
+        let host = try await Self.host(backend: backend)
         defer { host.stop(); host.removeData() }
         // A terminal the host never issued.
         let stranger = try await Terminal(configuration: TerminalConfiguration(host: "127.0.0.1", port: host.port), keyStore: InMemoryKeyStore())
@@ -206,9 +206,9 @@ struct EndToEndTests {
         try host.admin(["terminal", "unblock", id])
     }
 
-    @Test("business messages before sign-on and after sign-off are refused; keys of a previous session get A1")
-    func businessOutsideSession() async throws {
-        let host = try await Self.host()
+    @Test("business messages before sign-on and after sign-off are refused; keys of a previous session get A1", arguments: HostBackend.allCases)
+    func businessOutsideSession(backend: HostBackend) async throws {
+        let host = try await Self.host(backend: backend)
         defer { host.stop(); host.removeData() }
         let terminal = try await Self.terminal(host, signedOn: false)
         #expect(await Self.refusal {
@@ -234,9 +234,9 @@ struct EndToEndTests {
         #expect(try host.admin(["terminal", "show", id]).contains(String(second.session)))
     }
 
-    @Test("a tampered message gets A0; a replayed one gets the original response and changes nothing")
-    func tamperAndReplay() async throws {
-        let host = try await Self.host()
+    @Test("a tampered message gets A0; a replayed one gets the original response and changes nothing", arguments: HostBackend.allCases)
+    func tamperAndReplay(backend: HostBackend) async throws {
+        let host = try await Self.host(backend: backend)
         defer { host.stop(); host.removeData() }
         let recorder = RecordingTransport(host: "127.0.0.1", port: host.port)
         let terminal = try await Self.terminal(host, transport: recorder)
@@ -254,9 +254,9 @@ struct EndToEndTests {
         await raw.close()
     }
 
-    @Test("wrong PINs: 55, then locked after three (75); invalid card (14) or identity (A5); card not opened (25); opened twice (A6)")
-    func cardAndContractRules() async throws {
-        let host = try await Self.host()
+    @Test("wrong PINs: 55, then locked after three (75); invalid card (14) or identity (A5); card not opened (25); opened twice (A6)", arguments: HostBackend.allCases)
+    func cardAndContractRules(backend: HostBackend) async throws {
+        let host = try await Self.host(backend: backend)
         defer { host.stop(); host.removeData() }
         let terminal = try await Self.terminal(host)
         let card = Self.card(50)
@@ -279,9 +279,9 @@ struct EndToEndTests {
         #expect(await sign(card, pin: Self.pin) == .pinTriesExceeded)
     }
 
-    @Test("a master-key rotation is picked up at the next sign-on")
-    func rotation() async throws {
-        let host = try await Self.host()
+    @Test("a master-key rotation is picked up at the next sign-on", arguments: HostBackend.allCases)
+    func rotation(backend: HostBackend) async throws {
+        let host = try await Self.host(backend: backend)
         defer { host.stop(); host.removeData() }
         let terminal = try await Self.terminal(host)
         let before = try #require(await terminal.keyCheckValues)
@@ -296,9 +296,9 @@ struct EndToEndTests {
 
     // MARK: The wire
 
-    @Test("malformed and oversized frames close their connection without harming other terminals; a stalled half frame is cut off")
-    func hostileFrames() async throws {
-        let host = try await Self.host(["--frame-timeout", "2"])
+    @Test("malformed and oversized frames close their connection without harming other terminals; a stalled half frame is cut off", arguments: HostBackend.allCases)
+    func hostileFrames(backend: HostBackend) async throws {
+        let host = try await Self.host(["--frame-timeout", "2"], backend: backend)
         defer { host.stop(); host.removeData() }
         let terminal = try await Self.terminal(host)
         let address = try SocketAddress(ipAddress: "127.0.0.1", port: host.port)
@@ -318,9 +318,9 @@ struct EndToEndTests {
         try await terminal.echo()
     }
 
-    @Test("SIGTERM: the host stops gracefully; restarted on the same data directory, it carries on")
-    func restart() async throws {
-        let host = try await Self.host()
+    @Test("SIGTERM: the host stops gracefully; restarted on the same data directory, it carries on", arguments: HostBackend.allCases)
+    func restart(backend: HostBackend) async throws {
+        let host = try await Self.host(backend: backend)
         let keyStore = InMemoryKeyStore()
         let (id, code) = try host.addTerminal()
         let terminal = try await Terminal(configuration: TerminalConfiguration(host: "127.0.0.1", port: host.port), keyStore: keyStore)

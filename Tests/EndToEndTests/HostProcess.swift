@@ -108,3 +108,29 @@ final class HostProcess: @unchecked Sendable {
         if process.isRunning { process.terminate() }
     }
 }
+
+/// The store a host process serves from: the embedded SQLite default, or — when
+/// `MPOS_TEST_POSTGRES_URL` names a server (README's test command always provides one) — a
+/// fresh schema on PostgreSQL, given to `serve` as `--database`.
+enum HostBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    var description: String { rawValue }
+
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["MPOS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    static var allCases: [HostBackend] {
+        [.sqlite] + (postgresURL == nil ? [] : [.postgres])
+    }
+
+    /// For `serve` on a new data directory: nothing (SQLite), or a database URL naming a
+    /// schema of its own (which `serve` creates, and records in the directory's config.json).
+    func serveArguments() -> [String] {
+        guard self == .postgres, let url = Self.postgresURL else { return [] }
+        let schema = "e2e_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        return ["--database", url + (url.contains("?") ? "&" : "?") + "schema=\(schema)"]
+    }
+}

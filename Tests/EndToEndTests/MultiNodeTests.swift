@@ -73,7 +73,7 @@ struct MultiNodeTests {
 
     @Test("a node killed mid-run: no approved operation missing, none duplicated, every contract delivered")
     func nodeKilledMidRun() async throws {
-        guard let baseURL = ProcessInfo.processInfo.environment["MPOS_TEST_POSTGRES_URL"], !baseURL.isEmpty else {
+        guard let baseURL = HostBackend.postgresURL else {
             #expect(ProcessInfo.processInfo.environment["MPOS_REQUIRE_POSTGRES"] != "1",
                     "MPOS_TEST_POSTGRES_URL is not set: the multi-node test did not run")
             return

@@ -18,6 +18,26 @@ public enum TLSIdentity {
     public static let certificateFile = "tls-certificate.pem"
     public static let keyFile = "tls-key.block"
 
+    /// The names a certificate should carry: `localhost` and 127.0.0.1 always, plus
+    /// `extraNames` — DNS names, or IPv4 addresses — under which terminals reach the host (a
+    /// load balancer's name, say). Refuses anything else.
+    public static func subjectNames(_ extraNames: [String]) throws -> (hostNames: [String], ipAddresses: [[UInt8]]) {
+        var hostNames = ["localhost"], ipAddresses: [[UInt8]] = [[127, 0, 0, 1]]
+        for name in extraNames {
+            let octets = name.split(separator: ".", omittingEmptySubsequences: false).map { UInt8($0) }
+            let numeric = name.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+            if octets.count == 4, octets.allSatisfy({ $0 != nil }) {
+                ipAddresses.append(octets.map { $0! })
+            } else if !numeric,  name.range(of: #"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"#,
+                                  options: .regularExpression) != nil {
+                hostNames.append(name.lowercased())
+            } else {
+                throw HostSetupError("\(name) is neither a DNS name nor an IPv4 address")
+            }
+        }
+        return (hostNames, ipAddresses)
+    }
+
     /// Creates the key and certificate in the data directory (both written once).
     @discardableResult
     public static func create(in directory: DataDirectory, lmk: LocalMasterKey, hostNames: [String] = ["localhost"],

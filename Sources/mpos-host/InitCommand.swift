@@ -13,9 +13,15 @@ struct Init: AsyncParsableCommand {
     @Option(help: "Form the first base master key from 2 or 3 custodians' components (key ceremony) instead of generating it.")
     var ceremony: Int?
 
+    @Option(name: .customLong("tls-name"), help: ArgumentHelp(
+        "Another name (DNS name or IPv4 address) the TLS certificate carries, e.g. the load balancer's; repeat for more.",
+        discussion: "localhost and 127.0.0.1 are always in it. Terminals that check the name reach the host under one of these."))
+    var tlsNames: [String] = []
+
     func run() async throws {
         try await runReportingErrors {
             // Everything that can be refused is checked before anything is created.
+            let names = try TLSIdentity.subjectNames(tlsNames)
             let baseKey = try ceremony.map { try KeyComponents.combine(readKeyComponents(count: $0), as: BaseDerivation.self) }
             let directory = global.directory
             let lmkFileExisted = FileManager.default.fileExists(atPath: directory.localMasterKeyPath)
@@ -32,7 +38,7 @@ struct Init: AsyncParsableCommand {
                     try? await store.close()
                     throw error
                 }
-                try TLSIdentity.create(in: directory, lmk: lmk)
+                try TLSIdentity.create(in: directory, lmk: lmk, hostNames: names.hostNames, ipAddresses: names.ipAddresses)
             } catch {
                 directory.removeAfterFailedInit(createdLocalMasterKeyFile: !lmkFileExisted)
                 throw error

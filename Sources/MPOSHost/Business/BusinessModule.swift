@@ -36,6 +36,14 @@ public enum DeliveryResult: Sendable, Equatable {
     case retryLater(reason: String)
     /// The receiver refused it for good (other 4xx): no point retrying; dead-letter it.
     case rejected(reason: String)
+
+    /// Why it was not delivered ("" when it was).
+    public var reason: String {
+        switch self {
+        case .delivered: ""
+        case .retryLater(let reason), .rejected(let reason): reason
+        }
+    }
 }
 
 /// A carrier's business module. The host writes each accepted contract to a durable outbox in

@@ -1,4 +1,5 @@
 public import Foundation
+import Logging
 
 /// Hands accepted contracts to their business modules: claims due outbox entries (a lease, so
 /// that of several host nodes one delivers each entry at a time, and a node that dies
@@ -52,11 +53,19 @@ public struct OutboxDispatcher: Sendable {
             } else {
                 result = .retryLater(reason: contract == nil ? "the contract is missing" : "no business module named \(entry.module) is registered")
             }
+            let metadata: Logger.Metadata = ["outbox": "\(entry.id)", "contract": "\(entry.contractReference)", "module": "\(entry.module)"]
             switch try await record(result, for: entry) {
-            case .delivered?: report.delivered += 1
-            case .pending?: report.retried += 1
-            case .deadLettered?: report.deadLettered += 1
-            case nil: break
+            case .delivered?:
+                report.delivered += 1
+            case .pending?:
+                report.retried += 1
+                host.logger.notice("delivery failed; it will be retried", metadata: metadata.merging(["reason": "\(result.reason)"]) { $1 })
+            case .deadLettered?:
+                report.deadLettered += 1
+                host.logger.warning("delivery dead-lettered: `mpos-host outbox retry` once the module is fixed",
+                                    metadata: metadata.merging(["reason": "\(result.reason)"]) { $1 })
+            case nil:
+                break
             }
         }
         return report
@@ -100,7 +109,13 @@ public struct OutboxDispatcher: Sendable {
     /// Delivers due entries every `interval` until the task is cancelled.
     public func run(every interval: Duration = .seconds(1)) async {
         while !Task.isCancelled {
-            let report = try? await dispatchDue()
+            let report: Report?
+            do {
+                report = try await dispatchDue()
+            } catch {
+                report = nil
+                host.logger.error("outbox dispatch failed; trying again", metadata: ["error": "\(HostEngine.loggable(error))"])
+            }
             // Straight on while there is a backlog; otherwise wait.
             if (report?.claimed ?? 0) == 0 {
                 try? await Task.sleep(for: interval)

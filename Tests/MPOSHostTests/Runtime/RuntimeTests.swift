@@ -100,6 +100,46 @@ struct RuntimeTests {
     }
 }
 
+extension RuntimeTests {
+    @Test("the store: embedded SQLite by default; PostgreSQL from --database or config.json, whose URL may hold no password")
+    func storeLocation() throws {
+        let folder = try TemporaryFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("data").path
+        guard case .sqlite(let sqlitePath) = try DataDirectory(path: path).storeLocation() else { Issue.record("not SQLite"); return }
+        #expect(sqlitePath.hasSuffix("/mpos.sqlite"))
+
+        // init with a database URL records it in config.json — without the password.
+        let named = DataDirectory(path: path, databaseURL: "postgres://mpos:s3cret@db.bank.example:5432/mpos?schema=host")
+        _ = try named.create(environment: [:])
+        let written = try String(contentsOf: URL(fileURLWithPath: named.configurationPath), encoding: .utf8)
+        #expect(written.contains("postgres://mpos@db.bank.example:5432/mpos?schema=host") && !written.contains("s3cret"))
+        guard case .postgres(let fromFile) = try DataDirectory(path: path).storeLocation() else { Issue.record("not PostgreSQL"); return }
+        #expect(fromFile.host == "db.bank.example" && fromFile.schema == "host" && fromFile.password == nil)
+        // The command line (or MPOS_DATABASE_URL) wins over the file.
+        guard case .postgres(let fromFlag) = try DataDirectory(path: path, databaseURL: "postgres://other@10.0.0.9/mpos").storeLocation() else {
+            Issue.record("not PostgreSQL"); return
+        }
+        #expect(fromFlag.host == "10.0.0.9")
+        #expect(throws: HostSetupError.self) { _ = try DataDirectory(path: path, databaseURL: "mysql://x@y/z").storeLocation() }
+
+        #expect(throws: DecodingError.self) {
+            _ = try JSONDecoder().decode(HostSettings.self, from: Data(#"{"database": "postgres://mpos:pw@db/mpos"}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(HostSettings.self, from: Data(#"{"outboxLeaseSeconds": 1}"#.utf8)) }
+    }
+
+    @Test("the TLS certificate names localhost, 127.0.0.1 and the names given (a load balancer's); nothing else is accepted")
+    func tlsNames() throws {
+        let names = try TLSIdentity.subjectNames(["mpos.bank.example", "10.0.0.5"])
+        #expect(names.hostNames == ["localhost", "mpos.bank.example"])
+        #expect(names.ipAddresses == [[127, 0, 0, 1], [10, 0, 0, 5]])
+        for bad in ["", "bad name", "300.1.1.1", "1.2.3", "-lead.example", "a..b"] {
+            #expect(throws: HostSetupError.self, "\(bad)") { _ = try TLSIdentity.subjectNames([bad]) }
+        }
+    }
+}
+
 @Suite("Process hardening")
 struct ProcessHardeningTests {
     @Test("after disableCoreDumps the core limit is zero and the process is not dumpable")

@@ -79,7 +79,7 @@ public enum WorkedExample {
         let code = try EnrollmentCode(text: enrollmentCode)
         let base = try AESKey<BaseDerivation>(unsafeRawBytes: Hex.decode(baseMasterKey))
         let keySet = KeySetIdentifier(baseKeyVersion: baseKeyVersion, session: session)!
-        let masterKey = try base.deriveTerminalMasterKey(terminalID: terminalID, baseKeyVersion: UInt32(baseKeyVersion))
+        let masterKey = try base.deriveTerminalMasterKey(terminalID: terminalID, baseKeyVersion: UInt32(baseKeyVersion), device: deviceSigning.publicKey)
         let keys = SessionKeys(
             pinKey: try AESKey(unsafeRawBytes: Hex.decode(pinKey)), macKey: try AESKey(unsafeRawBytes: Hex.decode(macKey)),
             dataKey: try AESKey(unsafeRawBytes: Hex.decode(dataKey)), keySet: keySet)
@@ -178,7 +178,7 @@ public enum WorkedExample {
                     V("0810 response frame", hex: enrollmentResponse),
                 ]),
                 .init(id: "101-104", title: "Steps 101-104: operator 01 signs on; keys issued and checked", values: [
-                    // The TMK itself is not printed: SP 800-108(BMK, "K1/MPOS TMK", terminal ID ‖ 00 ‖ 00000001)
+                    // The TMK itself is not printed: SP 800-108(BMK, "K1/MPOS TMK", terminal ID ‖ 00 ‖ 00000001 ‖ SHA-256(device signing public key))
                     // recomputes it, and its check value confirms the result.
                     V("terminal master key check value (K1, derived)", text: try masterKey.checkValue().hex),
                     V("PIN key check value", text: try keys.pinKey.checkValue().hex),

@@ -8,6 +8,7 @@ exit 2 if the file cannot be read. Run by Tests/MPOSProtocolTests/WorkedExampleT
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from typing import Any
@@ -124,7 +125,11 @@ def run(c: Checker) -> None:
     # Sign-on response: the TMK (KDF from the BMK), sealed to the device; field 62 under it.
     raw, decoded = c.frame("101-104", "0810 response frame")
     field53 = field(decoded, 53)
-    tmk = kdf(bytes.fromhex(c.input("base master key (B0), version 1")), b"K1/MPOS TMK", tid.encode() + b"\x00" + (1).to_bytes(4, "big"), 16)
+    # Context: terminal ID ‖ 00 ‖ version ‖ SHA-256(device signing public key): a device enrolled
+    # again under the same ID gets another TMK.
+    device_public = bytes.fromhex(c.input("device signing public key"))
+    tmk = kdf(bytes.fromhex(c.input("base master key (B0), version 1")), b"K1/MPOS TMK",
+              tid.encode() + b"\x00" + (1).to_bytes(4, "big") + hashlib.sha256(device_public).digest(), 16)
     c.check(kcv(tmk) == c.value("101-104", "terminal master key check value (K1, derived)"), "TMK check value")
     envelope = HPKE_SUITE.decrypt(field(decoded, 63), device_sealing, info=b"mpos v1 terminal master key\x00" + tid.encode() + field53)
     c.check(envelope == b"K1B" + tmk, "TMK envelope")

@@ -50,21 +50,35 @@ struct KDFTests {
         let asPIN = try CounterModeKDF.deriveKey(PINEncryption.self, size: .bits128, from: base, label: label, context: context)
         let asMAC = try CounterModeKDF.deriveKey(MessageAuthentication.self, size: .bits128, from: base, label: label, context: context)
         let asData = try CounterModeKDF.deriveKey(DataEncryption.self, size: .bits128, from: base, label: label, context: context)
-        let tmk = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1)
+        let tmk = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1, device: SigningPrivateKey().publicKey)
         let bytes = [asPIN.copyOfMaterial(), asMAC.copyOfMaterial(), asData.copyOfMaterial(), tmk.copyOfMaterial()]
         #expect(Set(bytes).count == 4, "a terminal master key must not be re-derivable as a key of another usage")
     }
 
-    @Test("every terminal, and every base key version, gets its own master key")
+    @Test("every terminal, every base key version and every device enrolled under a terminal ID gets its own master key")
     func terminalMasterKeys() throws {
         let base = try AESKey<BaseDerivation>(generating: .bits256)
-        let one = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1)
-        let two = try base.deriveTerminalMasterKey(terminalID: "00000002", baseKeyVersion: 1)
-        let oneNext = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 2)
-        #expect(one != two && one != oneNext && two != oneNext)
-        #expect(one == (try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1)))
-        #expect(throws: MPOSCryptoError(.invalidDerivationParameters, "")) { try base.deriveTerminalMasterKey(terminalID: "", baseKeyVersion: 1) }
-        #expect(throws: MPOSCryptoError(.invalidDerivationParameters, "")) { try base.deriveTerminalMasterKey(terminalID: "1\u{0}", baseKeyVersion: 1) }
+        let device = SigningPrivateKey().publicKey, replacement = SigningPrivateKey().publicKey
+        let one = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1, device: device)
+        let two = try base.deriveTerminalMasterKey(terminalID: "00000002", baseKeyVersion: 1, device: device)
+        let oneNext = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 2, device: device)
+        let oneReplaced = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1, device: replacement)
+        #expect(Set([one, two, oneNext, oneReplaced].map { $0.copyOfMaterial() }).count == 4)
+        #expect(one == (try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1, device: device)))
+        #expect(throws: MPOSCryptoError(.invalidDerivationParameters, "")) { try base.deriveTerminalMasterKey(terminalID: "", baseKeyVersion: 1, device: device) }
+        #expect(throws: MPOSCryptoError(.invalidDerivationParameters, "")) { try base.deriveTerminalMasterKey(terminalID: "1\u{0}", baseKeyVersion: 1, device: device) }
+    }
+
+    @Test("the terminal master key is SP 800-108 under the documented label and context, computed by hand")
+    func terminalMasterKeyByHand() throws {
+        let baseBytes = Array(0..<32).map(UInt8.init)
+        let base = try AESKey<BaseDerivation>(unsafeRawBytes: baseBytes)
+        let device = SigningPrivateKey().publicKey
+        let context = Array("00000001".utf8) + [0, 0, 0, 0, 7] + Array(SHA256.hash(data: device.x963))
+        // [i]32 ‖ "K1/MPOS TMK" ‖ 00 ‖ context ‖ [128]32: one block for a 128-bit key.
+        let fixed = Array("K1/MPOS TMK".utf8) + [0] + context + [0, 0, 0, 128]
+        let expected = try cmac(key: SymmetricKey(data: baseBytes), message: [0, 0, 0, 1] + fixed)
+        #expect(try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 7, device: device).copyOfMaterial() == expected)
     }
 
     @Test("labels and contexts are bounded; labels have no zero byte; only B0 keys derive")

@@ -36,7 +36,7 @@ struct SignOnSecurityTests {
         // Host: response with the terminal master key and fresh keys.
         let base = try AESKey<BaseDerivation>(generating: .bits256)
         let keySet = KeySetIdentifier(baseKeyVersion: 1, session: 1)!
-        let masterKey = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1)
+        let masterKey = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1, device: deviceSigning.publicKey)
         let pinKey = try AESKey<PINEncryption>(generating: .bits128), macKey = try AESKey<MessageAuthentication>(generating: .bits128)
         let dataKey = try AESKey<DataEncryption>(generating: .bits128)
         var response = ISO8583Message(mti: MessageKind.signOn.responseMTI)

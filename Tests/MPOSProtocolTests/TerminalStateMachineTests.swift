@@ -33,7 +33,7 @@ struct ScriptedHost {
             session += 1
             let keySet = KeySetIdentifier(baseKeyVersion: 1, session: session)!
             keys = SessionKeys(pinKey: try AESKey(generating: .bits128), macKey: try AESKey(generating: .bits128), dataKey: try AESKey(generating: .bits128), keySet: keySet)
-            let masterKey = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1)
+            let masterKey = try base.deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1, device: deviceSigning!)
             var response = reply(to: request, answer)
             response.setText(MPOSField.keySetIdentifier, keySet.field)
             response.setText(MPOSField.keyBlocks, try SignOnSecurity.keyBlocksField(pinKey: keys!.pinKey, macKey: keys!.macKey, dataKey: keys!.dataKey, under: masterKey))

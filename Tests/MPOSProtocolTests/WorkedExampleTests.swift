@@ -89,7 +89,7 @@ struct WorkedExampleTests {
         let keySet = try #require(KeySetIdentifier(field: text("101-104", "field 53 (key set)", in: t)))
         #expect(response.text(MPOSField.keySetIdentifier) == keySet.field)
         let masterKey = try SignOnSecurity.openMasterKey(response[MPOSField.sealedEnvelope]!, with: deviceSealing, terminalID: WorkedExample.terminalID, keySet: keySet)
-        let derived = try AESKey<BaseDerivation>(unsafeRawBytes: Hex.decode(WorkedExample.baseMasterKey)).deriveTerminalMasterKey(terminalID: WorkedExample.terminalID, baseKeyVersion: 1)
+        let derived = try AESKey<BaseDerivation>(unsafeRawBytes: Hex.decode(WorkedExample.baseMasterKey)).deriveTerminalMasterKey(terminalID: WorkedExample.terminalID, baseKeyVersion: 1, device: device)
         #expect(masterKey.copyOfMaterial() == derived.copyOfMaterial())
         #expect(try masterKey.checkValue().hex == text("101-104", "terminal master key check value (K1, derived)", in: t))
         #expect(response.text(MPOSField.keyBlocks) == (try text("101-104", "field 62 (key blocks and check values)", in: t)))

@@ -52,7 +52,7 @@ struct ScriptedHost {
                 let keySet = KeySetIdentifier(baseKeyVersion: 1, session: session)!
                 keys = SessionKeys(pinKey: try AESKey(generating: .bits128), macKey: try AESKey(generating: .bits128),
                                    dataKey: try AESKey(generating: .bits128), keySet: keySet)
-                let masterKey = try base.deriveTerminalMasterKey(terminalID: Self.terminalID, baseKeyVersion: 1)
+                let masterKey = try base.deriveTerminalMasterKey(terminalID: Self.terminalID, baseKeyVersion: 1, device: deviceSigning!)
                 response.setText(MPOSField.keySetIdentifier, keySet.field)
                 response.setText(MPOSField.keyBlocks, try SignOnSecurity.keyBlocksField(pinKey: keys!.pinKey, macKey: keys!.macKey, dataKey: keys!.dataKey, under: masterKey))
                 response[MPOSField.sealedEnvelope] = try SignOnSecurity.sealMasterKey(masterKey, to: deviceSealing!, terminalID: Self.terminalID, keySet: keySet)

@@ -15,7 +15,7 @@ public enum SampleMessages {
         let code = EnrollmentCode()
         let credentials = try OperatorCredentials(number: "01", key: "111111")
         let keySet = KeySetIdentifier(baseKeyVersion: 1, session: 1)!
-        let masterKey = try AESKey<BaseDerivation>(generating: .bits256).deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1)
+        let masterKey = try AESKey<BaseDerivation>(generating: .bits256).deriveTerminalMasterKey(terminalID: "00000001", baseKeyVersion: 1, device: device.publicKey)
         let keys = SessionKeys(pinKey: try AESKey(generating: .bits128), macKey: try AESKey(generating: .bits128),
                                dataKey: try AESKey(generating: .bits128), keySet: keySet)
 

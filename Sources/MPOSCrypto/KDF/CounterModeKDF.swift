@@ -73,9 +73,13 @@ extension AESKey where Usage == BaseDerivation {
     static var terminalMasterKeyLabel: [UInt8] { Array("MPOS TMK".utf8) }
 
     /// A terminal's own master key (a K1 key-block protection key) from the base master key:
-    /// label `K1/MPOS TMK`, context = terminal ID (ASCII) ‖ 0x00 ‖ base key version (4 bytes, big-endian).
-    /// No two terminals, and no two versions, share a master key.
-    public func deriveTerminalMasterKey(terminalID: String, baseKeyVersion: UInt32, size: AESKeySize = .bits128) throws(MPOSCryptoError) -> AESKey<KeyBlockProtection> {
+    /// label `K1/MPOS TMK`, context = terminal ID (ASCII) ‖ 0x00 ‖ base key version (4 bytes,
+    /// big-endian) ‖ SHA-256 of the enrolled device's public signing key (X9.62 uncompressed).
+    /// No two terminals, no two versions, and no two devices enrolled under one terminal ID
+    /// share a master key: a replacement device never receives the master key a lost or stolen
+    /// one holds, under which its session keys would travel.
+    public func deriveTerminalMasterKey(terminalID: String, baseKeyVersion: UInt32, device: SigningPublicKey,
+                                        size: AESKeySize = .bits128) throws(MPOSCryptoError) -> AESKey<KeyBlockProtection> {
         let id = Array(terminalID.utf8)
         guard (1...32).contains(id.count), id.allSatisfy(isPrintableASCII) else {
             throw MPOSCryptoError(.invalidDerivationParameters, "a terminal ID is 1 to 32 printable ASCII characters")
@@ -83,6 +87,6 @@ extension AESKey where Usage == BaseDerivation {
         let version = withUnsafeBytes(of: baseKeyVersion.bigEndian) { Array($0) }
         return try CounterModeKDF.deriveKey(
             KeyBlockProtection.self, size: size, from: self,
-            label: Self.terminalMasterKeyLabel, context: id + [0x00] + version)
+            label: Self.terminalMasterKeyLabel, context: id + [0x00] + version + Array(SHA256.hash(data: device.x963)))
     }
 }

@@ -18,9 +18,10 @@ public struct HostKeys: Sendable {
 /// base master key (the patent's master key), derives each terminal's master key, and issues
 /// fresh session keys at every sign-on. Every key at rest is a TR-31 block under the LMK.
 public enum KeyManagement {
-    /// The TMK of a terminal under base master key version `version`.
-    static func terminalMasterKey(base: AESKey<BaseDerivation>, terminalID: String, version: Int) throws -> AESKey<KeyBlockProtection> {
-        try base.deriveTerminalMasterKey(terminalID: terminalID, baseKeyVersion: UInt32(version))
+    /// The TMK of an enrolled terminal's device under base master key version `version`.
+    static func terminalMasterKey(base: AESKey<BaseDerivation>, terminal: TerminalRecord, version: Int) throws -> AESKey<KeyBlockProtection> {
+        guard let device = terminal.deviceSigningKey else { throw HostError(.invalidRequest, "terminal \(terminal.id) has no enrolled device") }
+        return try base.deriveTerminalMasterKey(terminalID: terminal.id, baseKeyVersion: UInt32(version), device: SigningPublicKey(x963: device))
     }
 
     /// Creates every host key role that does not exist yet (a fresh store), and returns them all.

@@ -121,7 +121,7 @@ extension HostEngine {
 
         // Keys: the terminal's master key under the active base key version, and fresh session keys.
         let (version, baseKey) = try await KeyManagement.activeBaseMasterKey(lmk: lmk, in: c.tx)
-        let masterKey = try KeyManagement.terminalMasterKey(base: baseKey, terminalID: c.terminal.id, version: version)
+        let masterKey = try KeyManagement.terminalMasterKey(base: baseKey, terminal: c.terminal, version: version)
         if let previous = c.terminal.currentSession {
             try await endSession(previous, reason: .superseded, c)
         }

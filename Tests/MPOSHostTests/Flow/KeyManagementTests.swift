@@ -64,7 +64,8 @@ struct KeyManagementTests {
             #expect(record.origin == "ceremony (3 components)")
             // Terminals derive their master key from it.
             var terminal = try await h.terminal()
-            let expected = try key.deriveTerminalMasterKey(terminalID: terminal.id, baseKeyVersion: 2)
+            let device = try SigningPublicKey(x963: try #require(try await h.terminalRecord(terminal.id).deviceSigningKey))
+            let expected = try key.deriveTerminalMasterKey(terminalID: terminal.id, baseKeyVersion: 2, device: device)
             #expect(try terminal.machine.credentials.masterKey?.checkValue(length: 5) == expected.checkValue(length: 5))
             #expect(try await terminal.openCard(HostHarness.cardNumber(53)).code == .approved)
             // A mistyped component is refused by its check value before anything is stored.

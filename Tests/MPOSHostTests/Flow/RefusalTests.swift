@@ -191,6 +191,7 @@ struct RefusalTests {
     func resetTerminal(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in
             var old = try await h.terminal()
+            let oldMasterKey = try #require(try old.machine.credentials.masterKey?.checkValue(length: 5))
             let code = try await h.admin.resetTerminal(old.id)
             #expect(try await h.terminalRecord(old.id).displayState == .awaitingEnrollment)
             // The old device's session and keys are gone.
@@ -199,6 +200,11 @@ struct RefusalTests {
             #expect(try await replacement.enroll(code) == .enrolled)
             guard case .signedIn = try await replacement.signOn() else { Issue.record("refused"); return }
             #expect(try await replacement.openCard(HostHarness.cardNumber(13)).code == .approved)
+            // Under the same base key version, the replacement's master key is not the one the
+            // old (perhaps stolen) device holds: its session keys travel under a key the old
+            // device cannot open.
+            #expect(try await h.terminalRecord(old.id).masterKeyVersion == 1)
+            #expect(try replacement.machine.credentials.masterKey?.checkValue(length: 5) != oldMasterKey)
         }
     }
 

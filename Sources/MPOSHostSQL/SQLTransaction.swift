@@ -18,26 +18,32 @@ public protocol SQLExecutor: Sendable {
 /// into a later transaction.
 public final class SQLTransaction: HostTransaction {
     private let executor: any SQLExecutor
-    private let isOpen = NIOLockedValueBox(true)
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var isOpen = true
+        /// A statement failed. The store must then not commit, even if the body caught the
+        /// error and returned: PostgreSQL has already aborted the transaction (its COMMIT
+        /// would silently roll back), and SQLite is held to the same rule.
+        var failed = false
+    }
 
     public init(executor: any SQLExecutor) {
         self.executor = executor
     }
 
+    /// Every later call fails (the store is about to roll back).
     public func end() {
-        isOpen.withLockedValue { $0 = false }
+        state.withLockedValue { $0.isOpen = false }
     }
 
-    /// Whether a statement of this transaction failed. A store must then not commit, even if
-    /// the body caught the error and returned: PostgreSQL has already aborted the transaction
-    /// (its COMMIT would silently roll back), and SQLite is held to the same rule.
-    public var hasFailed: Bool { failed.withLockedValue { $0 } }
-    private let failed = NIOLockedValueBox(false)
-
-    /// Ends the transaction's body: throws if a statement in it failed.
+    /// Ends the transaction's body before the store commits: throws if a statement in it failed.
     public func endBody() throws {
-        end()
-        if hasFailed { throw StoreError(.failure, "transaction: a statement failed inside it, so nothing was committed") }
+        let failed = state.withLockedValue { state in
+            state.isOpen = false
+            return state.failed
+        }
+        if failed { throw StoreError(.failure, "transaction: a statement failed inside it, so nothing was committed") }
     }
 
     private var dialect: SQLDialect { executor.dialect }
@@ -46,12 +52,12 @@ public final class SQLTransaction: HostTransaction {
     // MARK: - Plumbing
 
     private func query(_ sql: String, _ binds: [StoredValue] = [], table: String) async throws -> [RowReader] {
-        guard isOpen.withLockedValue({ $0 }) else { throw StoreError(.failure, "\(table): the transaction has ended") }
+        guard state.withLockedValue({ $0.isOpen }) else { throw StoreError(.failure, "\(table): the transaction has ended") }
         try Task.checkCancellation()
         do {
             return try await executor.rows(sql, binds, table: table)
         } catch {
-            failed.withLockedValue { $0 = true }
+            state.withLockedValue { $0.failed = true }
             throw error
         }
     }

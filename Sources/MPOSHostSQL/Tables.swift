@@ -38,11 +38,13 @@ public enum SQLDialect: Sendable {
     }
 
     /// Run before reading the audit chain's head: one appender at a time, until commit. The
-    /// advisory lock's key is ("mpos" as an integer, 1).
+    /// mode conflicts with itself and with inserts, not with reads (`audit verify` goes on);
+    /// a table lock, not an advisory one, so that stores in different schemas of one
+    /// database do not wait for each other.
     var auditHeadLock: String? {
         switch self {
         case .sqlite: nil
-        case .postgres: "SELECT pg_advisory_xact_lock(1836085107, 1)"
+        case .postgres: "LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE"
         }
     }
 }

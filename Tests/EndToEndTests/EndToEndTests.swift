@@ -43,14 +43,14 @@ struct EndToEndTests {
     /// A host process with operators 01 (key 111111) and 02 (222222).
     static func host(_ arguments: [String] = [], backend: HostBackend) async throws -> HostProcess {
         let host = try await HostProcess.start(arguments: backend.serveArguments() + arguments)
-        try host.admin(["operator", "add", "01", "--name", "Operator 01"], input: "\(operatorKey)\n")
-        try host.admin(["operator", "add", "02", "--name", "Operator 02"], input: "222222\n")
+        try await host.admin(["operator", "add", "01", "--name", "Operator 01"], input: "\(operatorKey)\n")
+        try await host.admin(["operator", "add", "02", "--name", "Operator 02"], input: "222222\n")
         return host
     }
 
     /// A new terminal, enrolled (and signed on, unless told not to) against `host`.
     static func terminal(_ host: HostProcess, signedOn: Bool = true, transport: RecordingTransport? = nil) async throws -> Terminal {
-        let (id, code) = try host.addTerminal()
+        let (id, code) = try await host.addTerminal()
         var configuration = TerminalConfiguration(host: "127.0.0.1", port: host.port)
         configuration.responseTimeout = .seconds(10)
         let terminal = try await Terminal(configuration: configuration, keyStore: InMemoryKeyStore(), transport: transport)
@@ -99,7 +99,7 @@ struct EndToEndTests {
         // Claim 4: the operator number and key, checked against the table; the terminal is signed in.
         let keySet = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
         #expect(terminal.state == .signedIn)
-        #expect(try host.admin(["terminal", "show", id]).contains("signed-in"))
+        #expect(try await host.admin(["terminal", "show", id]).contains("signed-in"))
         // Claim 1: keys issued at sign-on (a per-terminal master key, fresh session keys).
         #expect(keySet.baseKeyVersion == 1)
 
@@ -108,17 +108,17 @@ struct EndToEndTests {
         let opened = try await terminal.openCard(cardNumber: card, identityType: "01", identityNumber: Self.identityNumber,
                                                  pinPad: FixedPINPad(pin: Self.pin))
         #expect(opened.count == 12)
-        let cards = try host.admin(["card", "list", "--json"])
+        let cards = try await host.admin(["card", "list", "--json"])
         #expect(cards.contains("622588******") && !cards.contains(card))
 
         // Claim 3: contract signing verifies card and PIN and hands the contract to its module.
         let reference = try await terminal.signContract(cardNumber: card, carrierCode: "1", phoneNumber: "13912345678", tariff: "monthly",
                                                         pinPad: FixedPINPad(pin: Self.pin))
-        #expect(try host.admin(["contract", "list"]).contains(reference))
+        #expect(try await host.admin(["contract", "list"]).contains(reference))
         // The server's dispatcher delivers it to the ledger module within a few seconds.
         var delivered = false
         for _ in 0..<50 where !delivered {
-            delivered = try host.admin(["outbox", "list", "--all", "--json"]).contains("\"state\" : \"delivered\"")
+            delivered = try await host.admin(["outbox", "list", "--all", "--json"]).contains("\"state\" : \"delivered\"")
             if !delivered { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(delivered)
@@ -126,12 +126,12 @@ struct EndToEndTests {
         // Claim 5: sign-off with the operator's credentials; signed out; keys deleted.
         try await terminal.signOff(operatorNumber: "01", operatorKey: Self.operatorKey)
         #expect(terminal.state == .enrolled)
-        #expect(try host.admin(["terminal", "show", id]).contains("signed-out"))
+        #expect(try await host.admin(["terminal", "show", id]).contains("signed-out"))
         #expect(await Self.refusal {
             _ = try await terminal.openCard(cardNumber: Self.card(2), identityType: "01", identityNumber: Self.identityNumber,
                                             pinPad: FixedPINPad(pin: Self.pin))
         } == .wrongState)
-        #expect(try host.admin(["audit", "verify"]).contains("intact"))
+        #expect(try await host.admin(["audit", "verify"]).contains("intact"))
     }
 
     @Test("the host's log (every request, with --verbose) holds no card number, identity number, PIN or operator key", arguments: HostBackend.allCases)
@@ -139,7 +139,7 @@ struct EndToEndTests {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("mpos-e2e-log-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: log) }
         let host = try await HostProcess.start(arguments: backend.serveArguments() + ["--verbose"], logFile: log)
-        try host.admin(["operator", "add", "01", "--name", "Operator 01"], input: "\(Self.operatorKey)\n")
+        try await host.admin(["operator", "add", "01", "--name", "Operator 01"], input: "\(Self.operatorKey)\n")
         let terminal = try await Self.terminal(host)
         let card = Self.card(5)
         _ = try await terminal.openCard(cardNumber: card, identityType: "01", identityNumber: Self.identityNumber, pinPad: FixedPINPad(pin: "739154"))
@@ -184,7 +184,7 @@ struct EndToEndTests {
             #expect(await Self.refusal { _ = try await terminal.signOn(operatorNumber: "01", operatorKey: "999999") } == .invalidOperator)
         }
         #expect(await Self.refusal { _ = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey) } == .operatorLocked)
-        try host.admin(["operator", "unlock", "01"])
+        try await host.admin(["operator", "unlock", "01"])
         _ = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
         #expect(terminal.state == .signedIn)
     }
@@ -199,11 +199,11 @@ struct EndToEndTests {
         #expect(stranger.state == .unenrolled)
         let terminal = try await Self.terminal(host)
         let id = try #require(await terminal.terminalID)
-        try host.admin(["terminal", "block", id])
+        try await host.admin(["terminal", "block", id])
         #expect(await Self.refusal {
             _ = try await terminal.openCard(cardNumber: Self.card(20), identityType: "01", identityNumber: Self.identityNumber, pinPad: FixedPINPad(pin: Self.pin))
         } == .terminalBlocked)
-        try host.admin(["terminal", "unblock", id])
+        try await host.admin(["terminal", "unblock", id])
     }
 
     @Test("business messages before sign-on and after sign-off are refused; keys of a previous session get A1", arguments: HostBackend.allCases)
@@ -216,7 +216,7 @@ struct EndToEndTests {
         } == .wrongState)
         _ = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
         let id = try #require(await terminal.terminalID)
-        try host.admin(["terminal", "sign-off", id])  // the administrator revokes the session
+        try await host.admin(["terminal", "sign-off", id])  // the administrator revokes the session
         #expect(await Self.refusal {
             _ = try await terminal.openCard(cardNumber: Self.card(30), identityType: "01", identityNumber: Self.identityNumber, pinPad: FixedPINPad(pin: Self.pin))
         } == .keysOutdated)
@@ -225,13 +225,13 @@ struct EndToEndTests {
         // Signed off by the administrator, a terminal that tries to sign off learns it (12) and
         // drops its keys; and a signed-in terminal may sign on again (a new session replaces the old).
         _ = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
-        try host.admin(["terminal", "sign-off", id])
+        try await host.admin(["terminal", "sign-off", id])
         #expect(await Self.refusal { try await terminal.signOff(operatorNumber: "01", operatorKey: Self.operatorKey) } == .invalidTransaction)
         #expect(terminal.state == .enrolled)
         _ = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
         let second = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
         #expect(terminal.state == .signedIn)
-        #expect(try host.admin(["terminal", "show", id]).contains(String(second.session)))
+        #expect(try await host.admin(["terminal", "show", id]).contains(String(second.session)))
     }
 
     @Test("a tampered message gets A0; a replayed one gets the original response and changes nothing", arguments: HostBackend.allCases)
@@ -245,7 +245,7 @@ struct EndToEndTests {
         let raw = NIOFrameTransport(configuration: TerminalConfiguration(host: "127.0.0.1", port: host.port))
         // Replay: byte for byte the original response; still one card.
         #expect(try await raw.exchange(request, timeout: .seconds(10)) == response)
-        #expect(try host.admin(["card", "list", "--json"]).components(separatedBy: "\"card\"").count == 2)
+        #expect(try await host.admin(["card", "list", "--json"]).components(separatedBy: "\"card\"").count == 2)
         // Tamper: one bit of the PIN block region.
         var tampered = request
         tampered[tampered.count - 40] ^= 0x01
@@ -285,7 +285,7 @@ struct EndToEndTests {
         defer { host.stop(); host.removeData() }
         let terminal = try await Self.terminal(host)
         let before = try #require(await terminal.keyCheckValues)
-        #expect(try host.admin(["key", "rotate"]).contains("version 2 is active"))
+        #expect(try await host.admin(["key", "rotate"]).contains("version 2 is active"))
         try await terminal.signOff(operatorNumber: "01", operatorKey: Self.operatorKey)
         let keySet = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
         #expect(keySet.baseKeyVersion == 2)
@@ -322,7 +322,7 @@ struct EndToEndTests {
     func restart(backend: HostBackend) async throws {
         let host = try await Self.host(backend: backend)
         let keyStore = InMemoryKeyStore()
-        let (id, code) = try host.addTerminal()
+        let (id, code) = try await host.addTerminal()
         let terminal = try await Terminal(configuration: TerminalConfiguration(host: "127.0.0.1", port: host.port), keyStore: keyStore)
         try await terminal.enroll(terminalID: id, enrollmentCode: code)
         _ = try await terminal.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
@@ -338,6 +338,6 @@ struct EndToEndTests {
         _ = try await restarted.signOn(operatorNumber: "01", operatorKey: Self.operatorKey)
         let reference = try await restarted.signContract(cardNumber: card, carrierCode: "1", phoneNumber: "13912345678", tariff: "monthly",
                                                          pinPad: FixedPINPad(pin: Self.pin))
-        #expect(try again.admin(["contract", "list"]).contains(reference))
+        #expect(try await again.admin(["contract", "list"]).contains(reference))
     }
 }

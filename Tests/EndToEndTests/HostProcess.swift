@@ -68,15 +68,15 @@ final class HostProcess: @unchecked Sendable {
 
     /// Runs `mpos-host ARGUMENTS --data-dir …`; returns its standard output.
     @discardableResult
-    func admin(_ arguments: [String], input: String = "") throws -> String {
-        let run = try ProcessRunner.run("mpos-host", arguments + ["--data-dir", dataDirectory.path], input: input)
+    func admin(_ arguments: [String], input: String = "") async throws -> String {
+        let run = try await ProcessRunner.run("mpos-host", arguments + ["--data-dir", dataDirectory.path], input: input)
         guard run.status == 0 else { throw Failure(description: "mpos-host \(arguments.joined(separator: " ")) failed: \(run.error)") }
         return run.output
     }
 
     /// Adds a terminal; returns its ID and enrollment code.
-    func addTerminal() throws -> (id: String, code: String) {
-        let json = try admin(["terminal", "add", "--label", "e2e", "--json"])
+    func addTerminal() async throws -> (id: String, code: String) {
+        let json = try await admin(["terminal", "add", "--label", "e2e", "--json"])
         let fields = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
         guard let id = fields["terminal_id"], let code = fields["enrollment_code"] else { throw Failure(description: "no terminal in \(json)") }
         return (id, code)

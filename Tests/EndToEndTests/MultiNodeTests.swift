@@ -87,7 +87,7 @@ struct MultiNodeTests {
         // Set up once (node A's directory), then give node B a copy of the directory: the same
         // LMK, configuration (naming the database) and TLS identity. A short outbox lease, so
         // that the dead node's claims pass to the other within the test.
-        let initRun = try ProcessRunner.run("mpos-host", ["init", "--data-dir", directoryA.path, "--database", database])
+        let initRun = try await ProcessRunner.run("mpos-host", ["init", "--data-dir", directoryA.path, "--database", database])
         #expect(initRun.status == 0, "\(initRun.error)")
         let configurationPath = directoryA.appendingPathComponent("config.json")
         var settings = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configurationPath)) as? [String: Any])
@@ -100,11 +100,11 @@ struct MultiNodeTests {
         defer { nodeA.kill() }
         let nodeB = try await HostProcess.start(dataDirectory: directoryB, arguments: ["--node", "B"])
         defer { nodeB.stop() }
-        try nodeA.admin(["operator", "add", "01", "--name", "Operator 01"], input: "\(EndToEndTests.operatorKey)\n")
+        try await nodeA.admin(["operator", "add", "01", "--name", "Operator 01"], input: "\(EndToEndTests.operatorKey)\n")
 
         // Terminals, enrolled through the administration of either node (one database).
         var enrollments: [(id: String, code: String)] = []
-        for index in 0..<Self.terminals { enrollments.append(try (index.isMultiple(of: 2) ? nodeA : nodeB).addTerminal()) }
+        for index in 0..<Self.terminals { enrollments.append(try await (index.isMultiple(of: 2) ? nodeA : nodeB).addTerminal()) }
 
         let approvals = Approvals()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -145,7 +145,7 @@ struct MultiNodeTests {
         #expect(afterKill > 0, "the terminals kept working on node B after node A died")
 
         // What the database holds (asked through node B's administration).
-        let contracts = try Self.rows(nodeB.admin(["contract", "list", "--json", "--limit", "10000"]))
+        let contracts = try await Self.rows(nodeB.admin(["contract", "list", "--json", "--limit", "10000"]))
         let stored = contracts.compactMap { $0["reference"] as? String }
         let missing = Set(approved).subtracting(stored)
         let duplicates = stored.count - Set(stored).count
@@ -153,21 +153,21 @@ struct MultiNodeTests {
         #expect(missing.isEmpty, "approved but not stored: \(missing)")
         #expect(duplicates == 0 && unexpected.isEmpty, "stored twice or never approved: \(duplicates), \(unexpected)")
         #expect(stored.count == approved.count)
-        #expect(try Self.rows(nodeB.admin(["card", "list", "--json"])).count == Self.terminals)
-        #expect(try nodeB.admin(["audit", "verify"]).contains("intact"))
+        #expect(try await Self.rows(nodeB.admin(["card", "list", "--json"])).count == Self.terminals)
+        #expect(try await nodeB.admin(["audit", "verify"]).contains("intact"))
 
         // The outbox empties (node A's claims pass to node B when their lease ends), and the
         // ledger holds each approved contract once.
         var undelivered: [[String: Any]] = []
         for _ in 0..<120 {
-            undelivered = try Self.rows(nodeB.admin(["outbox", "list", "--json"]))
+            undelivered = try await Self.rows(nodeB.admin(["outbox", "list", "--json"]))
             if undelivered.isEmpty { break }
             try await Task.sleep(for: .milliseconds(250))
         }
         #expect(undelivered.isEmpty, "still undelivered: \(undelivered.count)")
         var ledger: [String] = []
         for day in Set(contracts.compactMap { ($0["signed"] as? String).map { String($0.prefix(10)) } }) {
-            let csv = try nodeB.admin(["ledger", "export", "--carrier", "1", "--day", day])
+            let csv = try await nodeB.admin(["ledger", "export", "--carrier", "1", "--day", day])
             ledger += approved.filter { csv.contains($0) }
             #expect(approved.allSatisfy { csv.components(separatedBy: $0).count <= 2 }, "a contract twice in the ledger of \(day)")
         }

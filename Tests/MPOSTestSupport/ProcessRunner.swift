@@ -16,7 +16,19 @@ public enum ProcessRunner {
         return PythonScript.repositoryRoot.appendingPathComponent(".build/debug/\(name)")
     }
 
-    public static func run(_ name: String, _ arguments: [String], input: String = "", environment: [String: String] = [:]) throws -> Run {
+    /// Runs the program to its end. The waiting happens on a thread of its own, never on one
+    /// of Swift concurrency's few cooperative threads: a test blocking those while its child
+    /// waits for something the test process must do (release a database lock, say) would
+    /// deadlock.
+    public static func run(_ name: String, _ arguments: [String], input: String = "", environment: [String: String] = [:]) async throws -> Run {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try runBlocking(name, arguments, input: input, environment: environment) })
+            }.start()
+        }
+    }
+
+    private static func runBlocking(_ name: String, _ arguments: [String], input: String, environment: [String: String]) throws -> Run {
         let process = Process()
         process.executableURL = executable(name)
         process.arguments = arguments

@@ -125,4 +125,27 @@ struct RaceTests {
             }
         }
     }
+
+    @Test("two nodes' dispatchers claiming at the same moment deliver each contract once", arguments: StoreBackend.allCases)
+    func outboxClaims(backend: StoreBackend) async throws {
+        try await HostHarness.run(backend) { harness in
+            try await harness.withSecondNode { nodeB in
+                var terminal = try await harness.terminal()
+                var references: [String] = []
+                for index in 0..<12 {
+                    let card = HostHarness.cardNumber(600 + index)
+                    #expect(try await terminal.openCard(card).code == .approved)
+                    references.append(try #require(try await terminal.signContract(card, carrier: "3").reference))
+                }
+                let dispatchers = [OutboxDispatcher(host: harness.host, owner: "A"), OutboxDispatcher(host: nodeB, owner: "B"),
+                                   OutboxDispatcher(host: harness.host, owner: "C"), OutboxDispatcher(host: nodeB, owner: "D")]
+                let claimed = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for dispatcher in dispatchers { group.addTask { try await dispatcher.dispatchDue().delivered } }
+                    return try await group.reduce(0, +)
+                }
+                #expect(claimed == references.count)
+                #expect(harness.scripted.delivered.map(\.reference).sorted() == references.sorted(), "each contract delivered exactly once")
+            }
+        }
+    }
 }

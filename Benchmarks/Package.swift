@@ -40,7 +40,8 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
-        // The host's operations in process, on a durable SQLite file: the cost of one request.
+        // The host's operations in process, on a durable SQLite file (and PostgreSQL, when one is
+        // named): the cost of one request.
         .executableTarget(
             name: "HostOperations",
             dependencies: [
@@ -48,6 +49,7 @@ let package = Package(
                 .product(name: "MPOSProtocol", package: mposIdentity),
                 .product(name: "MPOSHost", package: mposIdentity),
                 .product(name: "MPOSHostSQLite", package: mposIdentity),
+                .product(name: "MPOSHostPostgres", package: mposIdentity),
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
             path: "Benchmarks/HostOperations",

@@ -1,27 +1,53 @@
 // The host's operations in process, without sockets: one request frame in, one response out,
 // each a durable SQLite transaction (WAL, synchronous=FULL) on a file in the temporary
-// directory. The terminal side (making requests, checking responses) is measured too, as the
-// load generator of issue 7 will be.
+// directory — and, with MPOS_BENCH_POSTGRES_URL set (e.g. inside scripts/with-postgres), on
+// PostgreSQL in a fresh schema. The terminal side (making requests, checking responses) is
+// measured too, as the load generator of issue 7 will be.
 
 import Benchmark
 import Foundation
 import MPOSCrypto
 import MPOSHost
+import MPOSHostPostgres
 import MPOSHostSQLite
 import MPOSProtocol
 
-/// A host on a fresh file store, with operator 01 and enrolled terminals.
+/// Where a fixture's store is.
+enum StoreKind: CustomStringConvertible {
+    case sqliteFile, sqliteMemory, postgres(url: String)
+
+    /// The kinds to measure: PostgreSQL only when a server is named.
+    static var all: [StoreKind] {
+        [.sqliteFile, .sqliteMemory] + (ProcessInfo.processInfo.environment["MPOS_BENCH_POSTGRES_URL"].map { [.postgres(url: $0)] } ?? [])
+    }
+
+    var description: String {
+        switch self {
+        case .sqliteFile: ""
+        case .sqliteMemory: ", in-memory store: no fsync"
+        case .postgres: ", PostgreSQL on loopback"
+        }
+    }
+}
+
+/// A host on a fresh store, with operator 01 and enrolled terminals.
 final class Fixture: @unchecked Sendable {
-    let store: SQLiteHostStore
+    let store: any HostStore
     let host: HostEngine
     let admin: HostAdministration
     let folder: URL
     var serial = 0
 
-    init(inMemory: Bool = false) async throws {
+    init(_ kind: StoreKind = .sqliteFile) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("mpos-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        store = inMemory ? try await SQLiteHostStore.openInMemory() : try await SQLiteHostStore.open(path: folder.appendingPathComponent("host.sqlite").path)
+        switch kind {
+        case .sqliteFile: store = try await SQLiteHostStore.open(path: folder.appendingPathComponent("host.sqlite").path)
+        case .sqliteMemory: store = try await SQLiteHostStore.openInMemory()
+        case .postgres(let url):
+            let schema = "bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            store = try await PostgresHostStore.open(PostgresStoreConfiguration(url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema)"))
+        }
         let lmk = try LocalMasterKey()
         _ = try await HostAdministration.initialize(store: store, lmk: lmk, actor: "admin:bench")
         admin = try await HostAdministration.open(store: store, lmk: lmk, actor: "admin:bench")
@@ -111,9 +137,9 @@ let benchmarks: @Sendable () -> Void = {
         await fixture.close()
     }
 
-    for inMemory in [false, true] {
-        Benchmark("contract signing (MAC, GCM, PIN verified, contract + outbox + audit, commit)\(inMemory ? ", in-memory store: no fsync" : "")") { benchmark in
-            let fixture = try await Fixture(inMemory: inMemory)
+    for kind in StoreKind.all {
+        Benchmark("contract signing (MAC, GCM, PIN verified, contract + outbox + audit, commit)\(kind)") { benchmark in
+            let fixture = try await Fixture(kind)
             var machine = try await fixture.terminal()
             _ = try machine.receive(await fixture.response(try machine.signOn(operator: operatorCredentials, at: Date())))
             let pin = try PIN("123456")

@@ -37,6 +37,10 @@ public final class PostgresHostStore: HostStore {
     /// missing). Fails if the database is unreachable.
     public static func open(_ configuration: PostgresStoreConfiguration, applicationName: String = "mpos-host",
                             logger: Logger = Logger(label: "mpos.store.postgres")) async throws -> PostgresHostStore {
+        // postgres-nio's trace messages quote the rows it receives and the actions it runs
+        // (bound values among them): this logger never goes below debug.
+        var logger = logger
+        if logger.logLevel < .debug { logger.logLevel = .debug }
         var settings: PostgresClient.Configuration
         if let directory = configuration.socketDirectory {
             settings = PostgresClient.Configuration(

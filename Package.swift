@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "MPOSWebhook", targets: ["MPOSWebhook"]),
         .library(name: "MPOSHostRuntime", targets: ["MPOSHostRuntime"]),
         .library(name: "MPOSTerminal", targets: ["MPOSTerminal"]),
+        .library(name: "MPOSLoad", targets: ["MPOSLoad"]),
         .library(name: "MPOSServer", targets: ["MPOSServer"]),
         .executable(name: "mpos-host", targets: ["mpos-host"]),
         .executable(name: "mpos-terminal", targets: ["mpos-terminal"]),
@@ -42,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Pure payment cryptography: typed keys, check values, PIN blocks, TR-31 key blocks,
@@ -171,6 +173,17 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The load generator behind `mpos-terminal load`: simulated terminals (the SDK, real
+        // sockets), open or closed loop, HDR latency histograms, the record of approvals.
+        .target(
+            name: "MPOSLoad",
+            dependencies: [
+                "MPOSTerminal", "MPOSCrypto",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // prctl(PR_SET_DUMPABLE), which Swift's Glibc module does not export.
         .target(name: "CMPOSHardening"),
         // What every mpos program shares and that is not cryptography (version, for now).
@@ -207,7 +220,7 @@ let package = Package(
         .executableTarget(
             name: "mpos-terminal",
             dependencies: [
-                "MPOSCore", "MPOSTerminal", "MPOSProtocol", "MPOSCrypto",
+                "MPOSCore", "MPOSTerminal", "MPOSProtocol", "MPOSCrypto", "MPOSLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),

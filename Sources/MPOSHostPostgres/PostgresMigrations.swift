@@ -7,7 +7,7 @@ import MPOSHostSQL
 enum PostgresMigrations {
     /// Applied in one transaction at open, under an advisory lock, so that nodes starting at
     /// the same moment apply each step once.
-    static let all: [Migration] = [version1]
+    static let all: [Migration] = [version1, version2]
 
     static let createSchemaMigrationsTable = """
         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -193,5 +193,12 @@ enum PostgresMigrations {
             value BIGINT NOT NULL
         )
         """,
+    ])
+
+    /// The reference a card opening was answered with, so that every approved operation can
+    /// be found by the reference its terminal was given (`mpos-host references`).
+    static let version2 = Migration(version: 2, statements: [
+        "ALTER TABLE cards ADD COLUMN opening_reference TEXT",
+        "CREATE UNIQUE INDEX cards_opening_reference ON cards (opening_reference)",
     ])
 }

@@ -173,11 +173,12 @@ public enum Tables {
     public static let cards = TableMapping<CardRecord>(
         table: "cards", keyCount: 1,
         columns: ["id", "lookup_digest", "encrypted_card_number", "masked_card_number", "customer_identifier", "identity_document_type",
-                  "pin_verification_value", "consecutive_pin_failures", "is_locked", "opened_at", "opened_by_terminal", "opened_by_operator"],
+                  "pin_verification_value", "consecutive_pin_failures", "is_locked", "opened_at", "opened_by_terminal", "opened_by_operator",
+                  "opening_reference"],
         encode: {
             [.int($0.id), .bytes($0.lookupDigest), .bytes($0.encryptedCardNumber), .text($0.maskedCardNumber), .text($0.customerIdentifier),
              .text($0.identityDocumentType), .bytes($0.pinVerificationValue), .int($0.consecutivePINFailures), .bool($0.isLocked),
-             .date($0.openedAt), .text($0.openedByTerminal), .text($0.openedByOperator)]
+             .date($0.openedAt), .text($0.openedByTerminal), .text($0.openedByOperator), .optional($0.openingReference, StoredValue.text)]
         },
         decode: { row in
             CardRecord(
@@ -186,7 +187,7 @@ public enum Tables {
                 identityDocumentType: try row.text("identity_document_type"), pinVerificationValue: try row.bytes("pin_verification_value"),
                 consecutivePINFailures: try row.int("consecutive_pin_failures"), isLocked: try row.bool("is_locked"),
                 openedAt: try row.date("opened_at"), openedByTerminal: try row.text("opened_by_terminal"),
-                openedByOperator: try row.text("opened_by_operator"))
+                openedByOperator: try row.text("opened_by_operator"), openingReference: try row.optional("opening_reference", row.text))
         })
 
     public static let contracts = TableMapping<ContractRecord>(

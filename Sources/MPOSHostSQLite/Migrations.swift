@@ -2,7 +2,7 @@ import MPOSHostSQL
 
 /// The SQLite schema, step by step (`Migration`: a released step is never edited).
 enum Migrations {
-    static let all: [Migration] = [version1]
+    static let all: [Migration] = [version1, version2]
 
     static let createSchemaMigrationsTable = """
         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -192,5 +192,12 @@ enum Migrations {
             value INTEGER NOT NULL
         )
         """,
+    ])
+
+    /// The reference a card opening was answered with, so that every approved operation can
+    /// be found by the reference its terminal was given (`mpos-host references`).
+    static let version2 = Migration(version: 2, statements: [
+        "ALTER TABLE cards ADD COLUMN opening_reference TEXT",
+        "CREATE UNIQUE INDEX cards_opening_reference ON cards (opening_reference)",
     ])
 }

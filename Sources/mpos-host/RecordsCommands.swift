@@ -209,3 +209,18 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct ReferencesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "references",
+        abstract: "Every reference the host answered an approved operation with: contracts and card openings (JSON).",
+        discussion: "For `mpos-terminal load verify --references FILE`: each operation a load run saw approved must be here once.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await runReportingErrors {
+            let references = try await global.withAdministration { try await $0.references() }
+            printJSON(["contracts": references.contracts, "card_openings": references.cardOpenings])
+        }
+    }
+}

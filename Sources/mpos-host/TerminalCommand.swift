@@ -12,10 +12,30 @@ struct TerminalCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Terminal ID, 8 characters (field 41); default: the next free number.") var id: String?
         @Option(help: "Where the terminal is, for people.") var label: String
+        @Option(help: "Add this many terminals at once (numbered in turn; --json prints a list), e.g. for `mpos-terminal load`.") var count: Int?
+
+        func validate() throws {
+            if let count, !(1...100_000).contains(count) { throw ValidationError("--count must be 1 to 100000") }
+            if count != nil, id != nil { throw ValidationError("--count numbers the terminals itself: leave out --id") }
+        }
 
         func run() async throws {
             try await runReportingErrors {
                 let lifetime = try global.directory.loadSettings().hostConfiguration.enrollmentCodeLifetime
+                if let count {
+                    let added = try await global.withAdministration { admin in
+                        var added: [[String: String]] = []
+                        for _ in 0..<count {
+                            let (record, code) = try await admin.addTerminal(label: label, codeLifetime: lifetime)
+                            added.append(["terminal_id": record.id, "enrollment_code": code])
+                        }
+                        return added
+                    }
+                    if global.json { printJSON(added); return }
+                    for terminal in added { print("\(terminal["terminal_id"]!)  \(terminal["enrollment_code"]!)") }
+                    print("Added \(count) terminals (\(label)); each code is shown only this once and works once.")
+                    return
+                }
                 let (record, code) = try await global.withAdministration { try await $0.addTerminal(id: id, label: label, codeLifetime: lifetime) }
                 if global.json {
                     printJSON(["terminal_id": record.id, "enrollment_code": code])

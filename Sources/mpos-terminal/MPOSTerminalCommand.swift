@@ -19,6 +19,6 @@ struct MPOSTerminalCommand: AsyncParsableCommand {
             """,
         version: MPOSVersion.current,
         subcommands: [Enroll.self, SignOn.self, OpenCard.self, SignContract.self, SignOff.self, Echo.self,
-                      Status.self, Resend.self, Abandon.self]
+                      Status.self, Resend.self, Abandon.self, LoadCommand.self]
     )
 }

@@ -43,24 +43,28 @@ struct TerminalOptions: ParsableArguments {
         configuration.responseTimeout = .seconds(responseTimeout)
         configuration.keepsSessionAcrossRestarts = true
         if let certificate = connection.tlsCertificate {
-            let context = try Self.tlsContext(pinning: certificate)
-            let hostname = connection.host.contains(where: \.isLetter) ? connection.host : nil
-            let handshakeTimeout = TimeAmount.seconds(Int64(responseTimeout))
-            configuration.channelInitializer = { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: hostname))
-                    try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(timeout: handshakeTimeout))
-                }
-            }
-            // Nothing is sent before the handshake: a failed one (a certificate other than the
-            // pinned one) is "host unreachable, nothing sent", never "outcome unknown".
-            configuration.connectionReady = { channel in
-                channel.pipeline.handler(type: HandshakeWaiter.self).flatMap { $0.handshake.futureResult }
-            }
+            try Self.useTLS(pinning: certificate, host: connection.host, handshakeTimeout: .seconds(Int64(responseTimeout)), in: &configuration)
         }
         let passphrase = ProcessInfo.processInfo.environment["MPOS_TERMINAL_PASSPHRASE"]
         let store = FileKeyStore(directory: stateDir, protection: passphrase.map(FileKeyStore.Protection.passphrase) ?? .keyFile)
         return try await Terminal(configuration: configuration, keyStore: store)
+    }
+
+    /// Every connection made with `configuration` speaks TLS and trusts only `certificate`.
+    static func useTLS(pinning certificate: String, host: String, handshakeTimeout: TimeAmount, in configuration: inout TerminalConfiguration) throws {
+        let context = try Self.tlsContext(pinning: certificate)
+        let hostname = host.contains(where: \.isLetter) ? host : nil
+        configuration.channelInitializer = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: hostname))
+                try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(timeout: handshakeTimeout))
+            }
+        }
+        // Nothing is sent before the handshake: a failed one (a certificate other than the
+        // pinned one) is "host unreachable, nothing sent", never "outcome unknown".
+        configuration.connectionReady = { channel in
+            channel.pipeline.handler(type: HandshakeWaiter.self).flatMap { $0.handshake.futureResult }
+        }
     }
 
     /// TLS 1.2+ trusting exactly the host's certificate.
@@ -99,14 +103,19 @@ struct Reporter {
     }
 
     func result(_ line: String, _ fields: [String: String]) {
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            if let data = try? encoder.encode(fields) { print(String(decoding: data, as: UTF8.self)) }
-        } else {
-            print(line)
-        }
+        if json { printJSON(fields) } else { print(line) }
     }
+
+    /// A failure that is not the host's answer, on stderr.
+    func failure(_ message: String) {
+        FileHandle.standardError.write(Data("✘ \(message)\n".utf8))
+    }
+}
+
+func printJSON(_ value: some Encodable) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
 }
 
 /// Runs one operation: progress lines, then the result; errors as a message and an exit code.
@@ -138,7 +147,7 @@ func perform(_ options: TerminalOptions, _ what: String, _ body: (Terminal, Repo
         throw error
     } catch {
         // Not the host's answer: the terminal's own files, certificate or setup.
-        FileHandle.standardError.write(Data("✘ \(error)\n".utf8))
+        reporter.failure("\(error)")
         throw ExitCode(4)
     }
 }

@@ -323,6 +323,15 @@ public struct HostAdministration: Sendable {
         }
     }
 
+    /// Every reference the host has answered an approved operation with: each contract's, and
+    /// each card opening's (cards opened before schema version 2 have none). For checking a
+    /// load run's approvals (`mpos-terminal load verify`).
+    public func references() async throws -> (contracts: [String], cardOpenings: [String]) {
+        try await read { tx in
+            (try await tx.contracts(limit: Int.max).map(\.reference), try await tx.cards().compactMap(\.openingReference))
+        }
+    }
+
     public func contracts(limit: Int = 100) async throws -> [ContractRecord] {
         try await read { tx in try await tx.contracts(limit: limit) }
     }

@@ -152,14 +152,15 @@ extension HostEngine {
             return try await refuse(operation, .cardAlreadyOpened, subject: cardSubject, "the card is already open")
         }
         let customer = try KeyedDigest.compute(purpose: "MPOS CUSTOMER", value: identity.canonicalBytes, using: keys.customerIdentifier).hex
+        let reference = try await nextReference(operation.tx)
         let card = CardRecord(
             id: try await operation.tx.nextSequenceValue("card"), lookupDigest: lookup.bytes,
             encryptedCardNumber: try AuthenticatedEncryption.seal(Array(pan.unsafeDigitString.utf8), authenticating: Self.cardNumberAAD(lookup), using: keys.cardEncryption),
             maskedCardNumber: pan.masked, customerIdentifier: customer, identityDocumentType: identity.type.rawValue,
             pinVerificationValue: try PINVerificationValue.compute(pin: pin, pan: pan, using: keys.pinVerification).bytes,
-            openedAt: operation.context.now, openedByTerminal: operation.context.terminal.id, openedByOperator: operation.session.operatorNumber)
+            openedAt: operation.context.now, openedByTerminal: operation.context.terminal.id, openedByOperator: operation.session.operatorNumber,
+            openingReference: reference)
         try await operation.tx.insertCard(card)
-        let reference = try await nextReference(operation.tx)
         try await audit(AuditEvent("card.opened", actor: operation.actor, subject: cardSubject,
                                    details: "reference \(reference), customer \(customer.prefix(8))…, identity document type \(identity.type.rawValue)"), operation.context)
         return (.approved, reference)

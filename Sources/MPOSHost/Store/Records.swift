@@ -221,14 +221,18 @@ public struct CardRecord: Sendable, Hashable {
     public var openedAt: Date
     public var openedByTerminal: String
     public var openedByOperator: String
+    /// The reference the terminal was given when the card was opened (unique; absent for cards
+    /// opened before schema version 2 kept it).
+    public var openingReference: String?
 
     public init(id: Int64, lookupDigest: [UInt8], encryptedCardNumber: [UInt8], maskedCardNumber: String, customerIdentifier: String,
                 identityDocumentType: String, pinVerificationValue: [UInt8], consecutivePINFailures: Int = 0, isLocked: Bool = false,
-                openedAt: Date, openedByTerminal: String, openedByOperator: String) {
+                openedAt: Date, openedByTerminal: String, openedByOperator: String, openingReference: String? = nil) {
         self.id = id; self.lookupDigest = lookupDigest; self.encryptedCardNumber = encryptedCardNumber; self.maskedCardNumber = maskedCardNumber
         self.customerIdentifier = customerIdentifier; self.identityDocumentType = identityDocumentType
         self.pinVerificationValue = pinVerificationValue; self.consecutivePINFailures = consecutivePINFailures; self.isLocked = isLocked
         self.openedAt = openedAt; self.openedByTerminal = openedByTerminal; self.openedByOperator = openedByOperator
+        self.openingReference = openingReference
     }
 }
 

@@ -178,6 +178,21 @@ struct HostStoreContractTests {
         }
     }
 
+    @Test("a card keeps the reference it was opened with; two cards cannot share one", arguments: StoreBackend.allCases)
+    func cardOpeningReferences(backend: StoreBackend) async throws {
+        try await backend.withStore { store async throws in
+            let unreferenced = [modified(Fixtures.card(2)) { $0.openingReference = nil }, modified(Fixtures.card(3)) { $0.openingReference = nil }]
+            try await store.transaction { tx async throws in
+                try await tx.insertCard(Fixtures.card(1))
+                for card in unreferenced { try await tx.insertCard(card) }  // cards from before the column: several without one
+            }
+            #expect(try await store.transaction { tx async throws in try await tx.card(id: 1)?.openingReference } == "000000000001")
+            #expect(try await store.transaction { tx async throws in try await tx.card(id: 2)?.openingReference } == nil)
+            let reused = modified(Fixtures.card(4)) { $0.openingReference = "000000000001" }
+            await #expect(throws: StoreError(.duplicate, "")) { try await store.transaction { tx async throws in try await tx.insertCard(reused) } }
+        }
+    }
+
     @Test("contracts round-trip, are found by digest, and list newest first", arguments: StoreBackend.allCases)
     func contracts(backend: StoreBackend) async throws {
         try await backend.withStore { store async throws in

@@ -31,7 +31,7 @@ struct SQLiteHostStoreTests {
             #expect(try await reopened.rawScalar("PRAGMA foreign_keys") == "1")
             #expect(try await reopened.rawScalar("PRAGMA secure_delete") == "1")
             #expect(try await reopened.rawScalar("PRAGMA busy_timeout") == "5000")
-            #expect(try await reopened.rawScalar("SELECT group_concat(version) FROM schema_migrations") == "1")
+            #expect(try await reopened.rawScalar("SELECT group_concat(version) FROM schema_migrations") == "1,2")
             try await reopened.close()
         }
     }

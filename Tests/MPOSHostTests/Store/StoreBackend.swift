@@ -124,7 +124,7 @@ enum Fixtures {
         CardRecord(id: id, lookupDigest: digest(id), encryptedCardNumber: Array(repeating: UInt8(id % 256), count: 44),
                    maskedCardNumber: "622588******\(1000 + id % 9000)", customerIdentifier: "C\(id)", identityDocumentType: "passport",
                    pinVerificationValue: [1, 2, 3, 4, 5, 6, 7, 8], consecutivePINFailures: 1, isLocked: true, openedAt: time(9),
-                   openedByTerminal: "T1", openedByOperator: "01")
+                   openedByTerminal: "T1", openedByOperator: "01", openingReference: String(format: "%012d", id))
     }
 
     static func digest(_ seed: Int64, salt: UInt8 = 0) -> [UInt8] {

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import MPOSCore
+import MPOSLoad
+import MPOSTerminal
+import NIOCore
+
+/// `mpos-terminal load`: many simulated terminals against a running host, and `load verify`.
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Load a running host with many simulated terminals; `load verify` checks a run's approvals against the host.",
+        discussion: """
+            The terminals come from the host: `mpos-host terminal add --count N --label load --json > terminals.json`. \
+            Each is enrolled and signed on through the real protocol (all at once: the sign-on storm), opens a card, \
+            then makes card openings and contract signings until --duration is over: each as soon as the last is \
+            answered (closed loop), or --rate operations a second in all (open loop). The operator key is read hidden, \
+            or from a pipe. Every approved operation's reference goes to --record; afterwards \
+            `mpos-host references > references.json` and `mpos-terminal load verify --record FILE --references references.json`.
+            """,
+        subcommands: [Run.self, Verify.self],
+        defaultSubcommand: Run.self)
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run a load (the default).")
+
+        @Option(help: "The host's address.") var host = "127.0.0.1"
+        @Option(help: "The host's port.") var port = 8583
+        @Option(help: "Speak TLS, trusting only this host certificate (PEM).") var tlsCertificate: String?
+        @Option(help: "The terminals: `mpos-host terminal add --count N --json` output.") var terminals: String
+        @Option(help: "Use at most this many of them (default: all).") var concurrency: Int?
+        @Option(help: "The operator who signs every terminal on.") var `operator` = "01"
+        @Option(help: "Seconds to run (after the sign-on storm).") var duration = 60
+        @Option(help: "Open loop: operations a second in all (default: closed loop).") var rate: Double?
+        @Option(help: "Share of contract signings, 0 to 1 (the rest are card openings).") var contracts = 0.8
+        @Option(help: "How many terminals enroll and sign on at the same moment.") var signOnConcurrency = 500
+        @Option(help: "Makes the run's card and phone numbers its own (default: from the time).") var runID: Int?
+        @Option(help: "Seconds to wait for each answer before resending the same request.") var responseTimeout = 15
+        @Option(help: "Write every approved operation here (one JSON line each).") var record = "load-record.jsonl"
+        @Flag(help: "Print the summary as JSON.") var json = false
+
+        func validate() throws {
+            guard duration > 0, (0...1).contains(contracts), signOnConcurrency > 0 else {
+                throw ValidationError("--duration and --sign-on-concurrency must be positive, --contracts between 0 and 1")
+            }
+            if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+            if let concurrency, concurrency <= 0 { throw ValidationError("--concurrency must be positive") }
+        }
+
+        func run() async throws {
+            let reporter = Reporter(json: json)
+            do {
+                guard let data = FileManager.default.contents(atPath: terminals) else { throw ValidationError("cannot read \(terminals)") }
+                var list = try JSONDecoder().decode([LoadTerminal].self, from: data)
+                if let concurrency { list = Array(list.prefix(concurrency)) }
+                let key = try SecretInput.read("Operator key (not shown): ")
+                var connection = TerminalConfiguration(host: host, port: port)
+                connection.responseTimeout = .seconds(responseTimeout)
+                if let tlsCertificate {
+                    try TerminalOptions.useTLS(pinning: tlsCertificate, host: host, handshakeTimeout: .seconds(Int64(responseTimeout)), in: &connection)
+                }
+                let plan = LoadPlan(terminals: list, operatorNumber: self.operator, operatorKey: key, connection: connection,
+                                    duration: .seconds(duration), rate: rate, contractShare: contracts, setupConcurrency: signOnConcurrency,
+                                    runID: runID ?? LoadPlan.defaultRunID())
+                reporter.progress("→ load: \(list.count) terminals, \(duration) s, \(rate.map { "open loop at \($0)/s" } ?? "closed loop"), \(Int(contracts * 100))% contract signings — host \(host):\(port)\(tlsCertificate == nil ? "" : " (TLS)")")
+                reporter.progress("  enrolling, then signing every terminal on at once …")
+                let recorder = try ApprovalRecorder(url: URL(fileURLWithPath: record))
+                let runner = LoadRunner(plan: plan) { progress in reporter.progress("  " + progress.line) }
+                let summary = try await runner.run(recorder: recorder)
+                try await recorder.close()
+                if json { printJSON(summary) } else { Self.printTable(summary, record: record) }
+                if summary.approved == 0 { throw ExitCode(1) }
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                reporter.failure("\(error)")
+                throw ExitCode(1)
+            }
+        }
+
+        static func printTable(_ summary: LoadSummary, record: String) {
+            print(String(format: "%@ · %d terminals · %.1f s%@", summary.mode, summary.terminals, summary.seconds,
+                         summary.targetRate.map { String(format: " · target %.0f/s", $0) } ?? ""))
+            print("operation           count     per s      p50      p90      p99    p99.9      max  (ms)")
+            for (name, operation) in summary.operations.sorted(by: { $0.key < $1.key }) {
+                print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                      + String(format: " %8d %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f", operation.count, operation.perSecond,
+                               operation.p50, operation.p90, operation.p99, operation.p999, operation.max))
+            }
+            print(String(format: "sign-on storm: every terminal signed in after %.2f s", summary.signOnStormSeconds))
+            print("errors: " + (summary.errors.isEmpty ? "none" : summary.errors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")))
+            print("approved operations recorded in \(record)")
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that every operation a run saw approved is held by the host, once.",
+            discussion: "--references is `mpos-host references` output, taken after the run. Exit 0: all there; 1: some missing or duplicated.")
+
+        @Option(help: "The run's record (`load --record`).") var record = "load-record.jsonl"
+        @Option(help: "The host's references (`mpos-host references`).") var references: String
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        struct HostReferences: Decodable {
+            let contracts: [String]
+            let cardOpenings: [String]
+            enum CodingKeys: String, CodingKey { case contracts, cardOpenings = "card_openings" }
+        }
+
+        func run() async throws {
+            let records: [ApprovalRecord]
+            let held: HostReferences
+            do {
+                records = try ApprovalRecord.read(from: URL(fileURLWithPath: record))
+                guard let data = FileManager.default.contents(atPath: references) else { throw ValidationError("cannot read \(references)") }
+                held = try JSONDecoder().decode(HostReferences.self, from: data)
+            } catch {
+                Reporter(json: json).failure("\(error)")
+                throw ExitCode(1)
+            }
+            let result = LoadVerification(records: records, hostContracts: held.contracts, hostCardOpenings: held.cardOpenings)
+            if json {
+                printJSON(result)
+            } else {
+                for (operation, count) in result.approved.sorted(by: { $0.key < $1.key }) {
+                    print("\(operation): \(count) approved, \(result.found[operation] ?? 0) held by the host")
+                }
+                print("missing: \(result.missing.count)\(result.missing.isEmpty ? "" : " (" + result.missing.prefix(10).joined(separator: ", ") + ")")")
+                print("approved twice under one reference: \(result.duplicated.count)")
+                print(result.isComplete ? "✔ every approved operation is held by the host, once" : "✘ the host does not hold every approved operation once")
+            }
+            if !result.isComplete { throw ExitCode(1) }
+        }
+    }
+}

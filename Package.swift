@@ -284,7 +284,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "MPOSTerminal", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTestSupport",
+                "MPOSTerminal", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTestSupport", "MPOSLoad",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -297,6 +297,12 @@ public final class SQLTransaction: HostTransaction {
         try await update(entry, in: Tables.outbox)
     }
 
+    public func releaseOutboxLeases(owner: String) async throws -> Int {
+        try await query(
+            "UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = \(p(1)) AND state = 'pending' RETURNING id",
+            [.text(owner)], table: "outbox").count
+    }
+
     public func recordLedgerEntry(_ entry: LedgerEntry) async throws {
         let mapping = Tables.ledger
         _ = try await query("\(mapping.insert(dialect)) ON CONFLICT (contract_reference) DO NOTHING", mapping.encode(entry), table: mapping.table)

@@ -106,8 +106,17 @@ public struct OutboxDispatcher: Sendable {
         }
     }
 
-    /// Delivers due entries every `interval` until the task is cancelled.
+    /// Delivers due entries every `interval` until the task is cancelled. First takes back the
+    /// leases this node's name still holds: node names are unique among running nodes, so
+    /// such leases are from before a restart, and those deliveries are due now rather than
+    /// when the leases would have run out.
     public func run(every interval: Duration = .seconds(1)) async {
+        do {
+            let released = try await host.store.transaction { [owner] tx in try await tx.releaseOutboxLeases(owner: owner) }
+            if released > 0 { host.logger.notice("took back the deliveries this node was making when it stopped", metadata: ["entries": "\(released)"]) }
+        } catch {
+            host.logger.error("outbox: could not take back this node's leases", metadata: ["error": "\(HostEngine.loggable(error))"])
+        }
         while !Task.isCancelled {
             let report: Report?
             do {

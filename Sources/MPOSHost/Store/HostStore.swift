@@ -102,6 +102,9 @@ public protocol HostTransaction: Sendable {
     /// `owner` until `leaseUntil` (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
     func claimDueOutboxEntries(now: Date, owner: String, leaseUntil: Date, limit: Int) async throws -> [OutboxEntry]
     func updateOutboxEntry(_ entry: OutboxEntry) async throws
+    /// Ends every lease `owner` holds on a pending entry (a node restarted under its name: the
+    /// deliveries it was making when it died are due again at once); returns how many.
+    func releaseOutboxLeases(owner: String) async throws -> Int
     /// Records a ledger row; a row for the same contract reference already there is kept
     /// (deliveries are at-least-once, the ledger has each contract once).
     func recordLedgerEntry(_ entry: LedgerEntry) async throws

@@ -278,6 +278,15 @@ struct HostStoreContractTests {
             }
             #expect(claimedByC.map(\.id) == [ids[0], ids[1]])
             #expect(try await store.transaction { tx async throws in try await tx.claimDueOutboxEntries(now: now, owner: "x", leaseUntil: now, limit: 0) }.isEmpty)
+
+            // C restarts under its name: its leases end at once, and the entries are due again.
+            #expect(try await store.transaction { tx async throws in try await tx.releaseOutboxLeases(owner: "node-c") } == 2)
+            #expect(try await store.transaction { tx async throws in try await tx.releaseOutboxLeases(owner: "node-c") } == 0)
+            #expect(try await store.transaction { tx async throws in try await tx.outboxEntry(id: ids[2])?.leaseOwner } == "node-b")
+            let reclaimed = try await store.transaction { tx async throws in
+                try await tx.claimDueOutboxEntries(now: Fixtures.time(1061), owner: "node-c", leaseUntil: Fixtures.time(1300), limit: 10)
+            }
+            #expect(reclaimed.map(\.id) == [ids[0], ids[1]])
         }
     }
 

@@ -12,16 +12,21 @@ import MPOSHostSQL
 import NIOConcurrencyHelpers
 import SQLiteNIO
 
-/// The embedded store: one SQLite file, one connection, one transaction at a time.
+/// The embedded store: one SQLite file, one connection, one transaction at a time — committed
+/// in groups.
 ///
-/// A single connection cannot interleave transactions, and each query suspends the caller, so
-/// transactions queue on a FIFO ``AsyncSerialLock`` from `BEGIN IMMEDIATE` to `COMMIT`. That
-/// makes every transaction serializable within the process; `BEGIN IMMEDIATE` and
-/// `busy_timeout` cover another process opening the same file.
+/// A single connection cannot interleave transactions, so they run one after another: every
+/// transaction is serializable within the process, and `BEGIN IMMEDIATE` with `busy_timeout`
+/// covers another process opening the same file. Those waiting when the connection comes free
+/// run together under one `COMMIT` (``GroupCommit``): a durable commit is the largest single
+/// cost of a request, and a group pays it once.
 public final class SQLiteHostStore: HostStore {
     private let connection: SQLiteConnection
     private let logger: Logger
+    /// Held by the group that is running (and by `close`, `rawScalar`).
     private let lock = AsyncSerialLock()
+    private let groupCommit = GroupCommit()
+    private let groupsCommitted = NIOLockedValueBox(0)
     private let isClosed = NIOLockedValueBox(false)
 
     /// The store whose transaction the current task is inside: a nested `transaction` on the
@@ -69,22 +74,68 @@ public final class SQLiteHostStore: HostStore {
         if Self.enclosingStore == ObjectIdentifier(self) {
             throw StoreError(.failure, "transaction: nested transactions on one store are not supported")
         }
-        return try await lock.withLock {
+        // The body is lent to whichever task leads the group it joins, for as long as this one
+        // waits: the group lets go of it before resuming this task.
+        let value = try await withoutActuallyEscaping(body) { body in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
+                let job = GroupCommit.Job(body: { transaction in try await body(transaction) }, continuation: continuation)
+                if groupCommit.enqueue(job) { Task { await self.lead() } }
+            }
+        }
+        guard let value = value as? T else { throw StoreError(.failure, "transaction: unexpected result") }
+        return value
+    }
+
+    /// Runs the queued transactions, group after group, until none is left (``GroupCommit``).
+    private func lead() async {
+        await lock.lock()
+        defer { lock.unlock() }
+        while case let jobs = groupCommit.nextGroup(), !jobs.isEmpty {
+            await run(jobs)
+        }
+    }
+
+    /// One group: one `BEGIN IMMEDIATE`, each transaction in a savepoint (rolled back alone if
+    /// it fails), one `COMMIT`; callers learn their outcome only after the `COMMIT`.
+    private func run(_ jobs: [GroupCommit.Job]) async {
+        var outcomes: [Result<any Sendable, any Error>] = []
+        do {
             guard !isClosed.withLockedValue({ $0 }) else { throw StoreError(.failure, "transaction: the store is closed") }
             try await execute("BEGIN IMMEDIATE", table: "transaction")
-            let transaction = SQLTransaction(executor: SQLiteExecutor(connection: connection))
             do {
-                let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
-                try transaction.endBody()
+                for job in jobs {
+                    try await execute("SAVEPOINT request", table: "transaction")
+                    let outcome = await runOne(job)
+                    if case .failure = outcome { try await execute("ROLLBACK TO request", table: "transaction") }
+                    try await execute("RELEASE request", table: "transaction")
+                    outcomes.append(outcome)
+                }
                 try await execute("COMMIT", table: "transaction")
-                return value
+                groupsCommitted.withLockedValue { $0 += 1 }
             } catch {
-                transaction.end()
                 // After some failures (a full disk, an I/O error) SQLite has already rolled back,
                 // and this ROLLBACK fails harmlessly; the original error is the one that matters.
                 try? await execute("ROLLBACK", table: "transaction")
                 throw error
             }
+        } catch {
+            // Nothing of the group committed: every transaction in it failed.
+            for job in jobs { job.finish(.failure(error)) }
+            return
+        }
+        for (job, outcome) in zip(jobs, outcomes) { job.finish(outcome) }
+    }
+
+    private func runOne(_ job: GroupCommit.Job) async -> Result<any Sendable, any Error> {
+        guard let body = job.takeBody() else { return .failure(StoreError(.failure, "transaction: run twice")) }
+        let transaction = SQLTransaction(executor: SQLiteExecutor(connection: connection))
+        do {
+            let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
+            try transaction.endBody()
+            return .success(value)
+        } catch {
+            transaction.end()
+            return .failure(error)
         }
     }
 
@@ -100,6 +151,11 @@ public final class SQLiteHostStore: HostStore {
             }
         }
     }
+
+    /// How many groups have committed (each one `COMMIT`, one `fsync`): for tests.
+    package var committedGroups: Int { groupsCommitted.withLockedValue { $0 } }
+    /// How many transactions wait for the running group to finish: for tests.
+    package var queuedTransactions: Int { groupCommit.queued }
 
     /// Runs one statement outside any transaction and returns the first column of its first
     /// row as text: for tests that inspect PRAGMAs or tamper with the schema.

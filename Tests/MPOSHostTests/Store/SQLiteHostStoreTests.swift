@@ -36,6 +36,54 @@ struct SQLiteHostStoreTests {
         }
     }
 
+    @Test("group commit: concurrent transactions share commits; one that fails is rolled back alone; each caller gets its own result")
+    func groupCommit() async throws {
+        try await withFolder { folder in
+            let store = try await SQLiteHostStore.open(path: folder.appendingPathComponent("host.sqlite").path)
+            // A transaction holds the connection until all 200 are queued behind it.
+            let (gate, opening) = AsyncStream<Void>.makeStream()
+            let (held, holding) = AsyncStream<Void>.makeStream()
+            async let holder: Void = store.transaction { _ async throws in
+                holding.finish()
+                for await _ in gate {}
+            }
+            for await _ in held {}
+            let results = try await withThrowingTaskGroup(of: (Int, Result<Int64, StoreError>).self) { group in
+                Task {
+                    while store.queuedTransactions < 200 { try await Task.sleep(for: .milliseconds(1)) }
+                    opening.finish()
+                }
+                for index in 0..<200 {
+                    group.addTask {
+                        do {
+                            return (index, .success(try await store.transaction { tx async throws in
+                                try await tx.insertTerminal(Fixtures.minimalTerminal("T\(index)"))
+                                let value = try await tx.nextSequenceValue("s")
+                                // Every fifth fails after writing: its terminal and its sequence step go.
+                                if index % 5 == 0 { try await tx.insertTerminal(Fixtures.minimalTerminal("T\(index)")) }
+                                return value
+                            }))
+                        } catch let error as StoreError {
+                            return (index, .failure(error))
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int: Result<Int64, StoreError>]()) { $0[$1.0] = $1.1 }
+            }
+            try await holder
+            // The holder's commit, then 200 queued transactions in groups of at most 64: 4 commits.
+            #expect(store.committedGroups == 1 + 4)
+            let succeeded = results.filter { (try? $0.value.get()) != nil }
+            #expect(succeeded.count == 160)
+            #expect(results.filter { $0.key % 5 == 0 }.allSatisfy { if case .failure(let error) = $0.value { error.code == .duplicate } else { false } })
+            // The survivors' sequence values are 1...160, each once: the failed ones' steps were undone.
+            #expect(Set(succeeded.compactMap { try? $0.value.get() }) == Set(1...160))
+            #expect(Set(try await store.transaction { tx async throws in try await tx.terminals() }.map(\.id))
+                    == Set(succeeded.keys.map { "T\($0)" }))
+            try await store.close()
+        }
+    }
+
     @Test("the database file and its WAL are created owner-only (0600)")
     func ownerOnlyFiles() async throws {
         try await withFolder { folder in

@@ -35,7 +35,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -91,12 +90,13 @@ let package = Package(
             dependencies: ["MPOSHost", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strictSwift
         ),
-        // The embedded SQLite store (the default): WAL, durable commits, versioned migrations.
+        // The system's SQLite (Debian: libsqlite3-dev), through its C API.
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The embedded SQLite store (the default): WAL, durable group commits, versioned migrations.
         .target(
             name: "MPOSHostSQLite",
             dependencies: [
-                "MPOSHost", "MPOSHostSQL",
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                "MPOSHost", "MPOSHostSQL", "CSQLite3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -10,7 +10,6 @@ public import Logging
 public import MPOSHost
 import MPOSHostSQL
 import NIOConcurrencyHelpers
-import SQLiteNIO
 
 /// The embedded store: one SQLite file, one connection, one transaction at a time — committed
 /// in groups.
@@ -21,7 +20,7 @@ import SQLiteNIO
 /// run together under one `COMMIT` (``GroupCommit``): a durable commit is the largest single
 /// cost of a request, and a group pays it once.
 public final class SQLiteHostStore: HostStore {
-    private let connection: SQLiteConnection
+    private let database: SQLiteDatabase
     private let logger: Logger
     /// Held by the group that is running (and by `close`, `rawScalar`).
     private let lock = AsyncSerialLock()
@@ -33,8 +32,8 @@ public final class SQLiteHostStore: HostStore {
     /// same store would wait for itself forever, so it fails instead.
     @TaskLocal private static var enclosingStore: ObjectIdentifier?
 
-    private init(connection: SQLiteConnection, logger: Logger) {
-        self.connection = connection
+    private init(database: SQLiteDatabase, logger: Logger) {
+        self.database = database
         self.logger = logger
     }
 
@@ -46,26 +45,14 @@ public final class SQLiteHostStore: HostStore {
     /// live in this file: an existing file with wider permissions is logged as a warning.
     public static func open(path: String, logger: Logger = Logger(label: "mpos.store.sqlite")) async throws -> SQLiteHostStore {
         try createOwnerOnlyFile(path, logger: logger)
-        let connection: SQLiteConnection
-        do {
-            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        } catch {
-            throw StoreError.mapping(error, table: "database")
-        }
-        let store = SQLiteHostStore(connection: connection, logger: logger)
+        let store = SQLiteHostStore(database: try SQLiteDatabase(path: path), logger: logger)
         try await store.prepare(journalMode: "WAL")
         return store
     }
 
     /// A private database that lives as long as the store: for tests.
     public static func openInMemory(logger: Logger = Logger(label: "mpos.store.sqlite")) async throws -> SQLiteHostStore {
-        let connection: SQLiteConnection
-        do {
-            connection = try await SQLiteConnection.open(storage: .memory, logger: logger)
-        } catch {
-            throw StoreError.mapping(error, table: "database")
-        }
-        let store = SQLiteHostStore(connection: connection, logger: logger)
+        let store = SQLiteHostStore(database: try SQLiteDatabase(path: nil), logger: logger)
         try await store.prepare(journalMode: nil)
         return store
     }
@@ -128,7 +115,7 @@ public final class SQLiteHostStore: HostStore {
 
     private func runOne(_ job: GroupCommit.Job) async -> Result<any Sendable, any Error> {
         guard let body = job.takeBody() else { return .failure(StoreError(.failure, "transaction: run twice")) }
-        let transaction = SQLTransaction(executor: SQLiteExecutor(connection: connection))
+        let transaction = SQLTransaction(executor: SQLiteExecutor(database: database))
         do {
             let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
             try transaction.endBody()
@@ -141,14 +128,10 @@ public final class SQLiteHostStore: HostStore {
 
     /// Waits for the running transaction, then closes the connection; later transactions fail.
     public func close() async throws {
-        try await lock.withLock {
+        await lock.withLock {
             guard !isClosed.withLockedValue({ $0 }) else { return }
             isClosed.withLockedValue { $0 = true }
-            do {
-                try await connection.close()
-            } catch {
-                throw StoreError.mapping(error, table: "database")
-            }
+            database.close()
         }
     }
 
@@ -195,13 +178,13 @@ public final class SQLiteHostStore: HostStore {
             }
             // FULL: a commit is on disk when COMMIT returns, so an approved response survives a
             // power cut. secure_delete: erased key blocks are overwritten, not left in free pages.
-            // busy_timeout also replaces sqlite-nio's busy handler, which retries forever.
+            // busy_timeout: another process holding the file makes a transaction wait, not fail.
             for pragma in ["synchronous = FULL", "foreign_keys = ON", "busy_timeout = 5000", "secure_delete = ON"] {
                 try await execute("PRAGMA \(pragma)", table: "database")
             }
             try await migrate()
         } catch {
-            try? await connection.close()
+            database.close()
             isClosed.withLockedValue { $0 = true }
             throw error
         }
@@ -232,9 +215,8 @@ public final class SQLiteHostStore: HostStore {
                 for statement in migration.statements {
                     try await execute(statement, table: "schema_migrations")
                 }
-                try await execute(
-                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", table: "schema_migrations",
-                    [.int(migration.version), .date(Date())].sqlite)
+                _ = try database.rows("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                                      [.int(migration.version), .date(Date())], table: "schema_migrations")
                 logger.info("Applied store migration", metadata: ["version": "\(migration.version)"])
             }
             try await execute("COMMIT", table: "schema_migrations")
@@ -246,34 +228,27 @@ public final class SQLiteHostStore: HostStore {
 
     // MARK: - Queries outside a HostTransaction
 
-    private func execute(_ sql: String, table: String, _ binds: [SQLiteData] = []) async throws {
-        do {
-            _ = try await connection.query(sql, binds)
-        } catch {
-            throw StoreError.mapping(error, table: table)
-        }
+    private func execute(_ sql: String, table: String) async throws {
+        try database.execute(sql, table: table)
     }
 
     private func scalar(_ sql: String, table: String) async throws -> String? {
-        do {
-            return try await connection.query(sql, []).first?.columns.first?.data.string
-        } catch {
-            throw StoreError.mapping(error, table: table)
+        switch try database.scalar(sql, table: table) {
+        case .text(let text)?: text
+        case .integer(let value)?: String(value)
+        default: nil
         }
     }
 }
 
-/// Statements of a ``SQLTransaction`` on the store's one connection.
+/// Statements of a ``SQLTransaction`` on the store's one connection, run on the calling
+/// thread (the group's leader holds the connection).
 private struct SQLiteExecutor: SQLExecutor {
-    let connection: SQLiteConnection
+    let database: SQLiteDatabase
     var dialect: SQLDialect { .sqlite }
 
     func rows(_ sql: String, _ binds: [StoredValue], table: String) async throws -> [RowReader] {
-        do {
-            return try await connection.query(sql, binds.sqlite).map { RowReader(row: $0, table: table) }
-        } catch {
-            throw StoreError.mapping(error, table: table)
-        }
+        try database.rows(sql, binds, table: table)
     }
 }
 

@@ -58,20 +58,34 @@ public struct TableMapping<Record>: Sendable {
     public let columns: [String]
     public let encode: @Sendable (Record) -> [StoredValue]
     public let decode: @Sendable (RowReader) throws -> Record
+    // The statements, built once: a request runs a dozen of them.
+    public let columnList: String
+    public let select: String
+    private let inserts: [SQLDialect: String]
+    private let updates: [SQLDialect: String]
 
-    public var columnList: String { columns.joined(separator: ", ") }
-    public var select: String { "SELECT \(columnList) FROM \(table)" }
-
-    public func insert(_ dialect: SQLDialect) -> String {
-        "INSERT INTO \(table) (\(columnList)) VALUES (\(dialect.placeholders(1...columns.count)))"
+    public init(table: String, keyCount: Int, columns: [String], encode: @escaping @Sendable (Record) -> [StoredValue],
+                decode: @escaping @Sendable (RowReader) throws -> Record) {
+        self.table = table; self.keyCount = keyCount; self.columns = columns; self.encode = encode; self.decode = decode
+        let columnList = columns.joined(separator: ", ")
+        self.columnList = columnList
+        select = "SELECT \(columnList) FROM \(table)"
+        var inserts: [SQLDialect: String] = [:], updates: [SQLDialect: String] = [:]
+        for dialect in [SQLDialect.sqlite, .postgres] {
+            inserts[dialect] = "INSERT INTO \(table) (\(columnList)) VALUES (\(dialect.placeholders(1...columns.count)))"
+            // Binds the same values as the insert; `RETURNING` tells a missing row from an updated one.
+            let assignments = columns.indices.dropFirst(keyCount).map { "\(columns[$0]) = \(dialect.placeholder($0 + 1))" }
+            let key = columns.prefix(keyCount).indices.map { "\(columns[$0]) = \(dialect.placeholder($0 + 1))" }
+            updates[dialect] = "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE \(key.joined(separator: " AND ")) RETURNING \(columns[0])"
+        }
+        self.inserts = inserts
+        self.updates = updates
     }
+
+    public func insert(_ dialect: SQLDialect) -> String { inserts[dialect]! }
 
     /// Binds the same values as `insert`; `RETURNING` tells a missing row from an updated one.
-    public func update(_ dialect: SQLDialect) -> String {
-        let assignments = columns.indices.dropFirst(keyCount).map { "\(columns[$0]) = \(dialect.placeholder($0 + 1))" }
-        let key = columns.prefix(keyCount).indices.map { "\(columns[$0]) = \(dialect.placeholder($0 + 1))" }
-        return "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE \(key.joined(separator: " AND ")) RETURNING \(columns[0])"
-    }
+    public func update(_ dialect: SQLDialect) -> String { updates[dialect]! }
 }
 
 /// Every table of the schema (both backends' migrations create the same columns).

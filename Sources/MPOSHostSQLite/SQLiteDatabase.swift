@@ -11,7 +11,8 @@ import MPOSHostSQL
 /// Not thread-safe: the store uses it from one task at a time (its lock).
 final class SQLiteDatabase: @unchecked Sendable {
     private var handle: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    /// Each prepared statement, with its result columns' positions by name.
+    private var statements: [String: (statement: OpaquePointer, columns: [String: Int])] = [:]
     /// The statements the store uses are a small fixed set (a few per table); a bound keeps a
     /// surprise from growing without end.
     private static let maximumCachedStatements = 256
@@ -33,7 +34,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     deinit { close() }
 
     func close() {
-        for statement in statements.values { sqlite3_finalize(statement) }
+        for cached in statements.values { sqlite3_finalize(cached.statement) }
         statements.removeAll()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
@@ -41,7 +42,7 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     /// Runs `sql` with `binds` (`?1`, `?2`, …) and returns every row it produces.
     func rows(_ sql: String, _ binds: [StoredValue] = [], table: String) throws -> [RowReader] {
-        let statement = try prepared(sql, table: table)
+        let (statement, names) = try prepared(sql, table: table)
         defer {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
@@ -49,11 +50,7 @@ final class SQLiteDatabase: @unchecked Sendable {
         for (index, value) in binds.enumerated() {
             try check(bind(value, at: Int32(index + 1), in: statement), table: table)
         }
-        let columnCount = sqlite3_column_count(statement)
-        var names: [String: Int] = [:]
-        for column in 0..<columnCount {
-            if let name = sqlite3_column_name(statement, column) { names[String(cString: name)] = Int(column) }
-        }
+        let columnCount = Int32(names.count)
         var result: [RowReader] = []
         while true {
             let status = sqlite3_step(statement)
@@ -67,7 +64,7 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     /// The first column of the first row, if any.
     func scalar(_ sql: String, table: String) throws -> StoredValue? {
-        let statement = try prepared(sql, table: table)
+        let statement = try prepared(sql, table: table).statement
         defer { sqlite3_reset(statement) }
         let status = sqlite3_step(statement)
         guard status == SQLITE_ROW else {
@@ -84,18 +81,22 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     // MARK: - Statements and values
 
-    private func prepared(_ sql: String, table: String) throws -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
+    private func prepared(_ sql: String, table: String) throws -> (statement: OpaquePointer, columns: [String: Int]) {
+        if let cached = statements[sql] { return cached }
         guard let handle else { throw StoreError(.failure, "\(table): the store is closed") }
         var statement: OpaquePointer?
         let status = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard status == SQLITE_OK, let statement else { throw error(status, table: table) }
         if statements.count >= Self.maximumCachedStatements {
-            for cached in statements.values { sqlite3_finalize(cached) }
+            for cached in statements.values { sqlite3_finalize(cached.statement) }
             statements.removeAll()
         }
-        statements[sql] = statement
-        return statement
+        var columns: [String: Int] = [:]
+        for column in 0..<sqlite3_column_count(statement) {
+            if let name = sqlite3_column_name(statement, column) { columns[String(cString: name)] = Int(column) }
+        }
+        statements[sql] = (statement, columns)
+        return (statement, columns)
     }
 
     private func bind(_ value: StoredValue, at index: Int32, in statement: OpaquePointer) -> Int32 {

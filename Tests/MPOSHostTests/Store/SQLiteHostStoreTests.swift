@@ -84,6 +84,24 @@ struct SQLiteHostStoreTests {
         }
     }
 
+    @Test("an idle store holds no lock: another connection (an administration command) writes at once")
+    func idleStoreHoldsNoLock() async throws {
+        try await withFolder { folder in
+            let path = folder.appendingPathComponent("host.sqlite").path
+            let server = try await SQLiteHostStore.open(path: path)
+            try await server.transaction { tx async throws in try await tx.insertTerminal(Fixtures.minimalTerminal("T1")) }
+            _ = try await server.transaction { tx async throws in try await tx.terminal(id: "T1") }
+            await #expect(throws: StoreError(.duplicate, "")) {
+                try await server.transaction { tx async throws in try await tx.insertTerminal(Fixtures.minimalTerminal("T1")) }
+            }
+            let admin = try await SQLiteHostStore.open(path: path)
+            try await admin.transaction { tx async throws in try await tx.insertTerminal(Fixtures.minimalTerminal("T2")) }
+            #expect(try await server.transaction { tx async throws in try await tx.terminals() }.map(\.id) == ["T1", "T2"])
+            try await admin.close()
+            try await server.close()
+        }
+    }
+
     @Test("the database file and its WAL are created owner-only (0600)")
     func ownerOnlyFiles() async throws {
         try await withFolder { folder in

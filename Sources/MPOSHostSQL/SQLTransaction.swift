@@ -286,11 +286,11 @@ public final class SQLTransaction: HostTransaction {
             WHERE id IN (
                 SELECT id FROM outbox
                 WHERE state = 'pending' AND next_attempt_at <= \(p(3)) AND (lease_expires_at IS NULL OR lease_expires_at <= \(p(3)))
-                ORDER BY id LIMIT \(p(4))\(dialect.skipLockedRows))
+                ORDER BY next_attempt_at, id LIMIT \(p(4))\(dialect.skipLockedRows))
             RETURNING \(Tables.outbox.columnList)
             """, [.text(owner), .date(leaseUntil), .date(now), limit], table: "outbox")
         // RETURNING promises no order.
-        return try rows.map(Tables.outbox.decode).sorted { $0.id < $1.id }
+        return try rows.map(Tables.outbox.decode).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
     }
 
     public func updateOutboxEntry(_ entry: OutboxEntry) async throws {

@@ -35,37 +35,57 @@ public struct OutboxDispatcher: Sendable {
         jitter = { value }
     }
 
-    /// Delivers what is due now, at most `limit` entries, claiming one at a time: a lease then
-    /// only ever covers the one delivery in progress, however long the batch.
+    /// How many entries one claim takes: delivered side by side, recorded side by side (their
+    /// transactions share commits). The lease covers the batch, which takes as long as its
+    /// slowest delivery (a webhook's timeout at most).
+    public var batchSize = 16
+
+    /// Delivers what is due now, at most `limit` entries, a batch at a time.
     @discardableResult
-    public func dispatchDue(limit: Int = 50) async throws -> Report {
+    public func dispatchDue(limit: Int = 256) async throws -> Report {
         var report = Report()
-        for _ in 0..<max(0, limit) {
+        var remaining = max(0, limit)
+        while remaining > 0 {
             let now = host.clock()
+            let size = min(remaining, max(1, batchSize))
             let claimed = try await host.store.transaction { [owner, lease] tx in
-                try await tx.claimDueOutboxEntries(now: now, owner: owner, leaseUntil: now.addingTimeInterval(lease), limit: 1)
+                var claimed: [(entry: OutboxEntry, contract: ContractRecord?)] = []
+                for entry in try await tx.claimDueOutboxEntries(now: now, owner: owner, leaseUntil: now.addingTimeInterval(lease), limit: size) {
+                    claimed.append((entry, try await tx.contract(reference: entry.contractReference)))
+                }
+                return claimed
             }
-            guard let entry = claimed.first else { break }
-            let contract = try await host.store.transaction { tx in try await tx.contract(reference: entry.contractReference) }
-            let result: DeliveryResult
-            if let contract, let module = host.modules.module(named: entry.module) {
-                result = await module.deliver(contract.delivery)
-            } else {
-                result = .retryLater(reason: contract == nil ? "the contract is missing" : "no business module named \(entry.module) is registered")
+            guard !claimed.isEmpty else { break }
+            remaining -= claimed.count
+            let states = try await withThrowingTaskGroup(of: (OutboxEntry, DeliveryResult, OutboxEntry.State?).self) { group in
+                for (entry, contract) in claimed {
+                    group.addTask {
+                        let result: DeliveryResult
+                        if let contract, let module = host.modules.module(named: entry.module) {
+                            result = await module.deliver(contract.delivery)
+                        } else {
+                            result = .retryLater(reason: contract == nil ? "the contract is missing" : "no business module named \(entry.module) is registered")
+                        }
+                        return (entry, result, try await record(result, for: entry))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
-            let metadata: Logger.Metadata = ["outbox": "\(entry.id)", "contract": "\(entry.contractReference)", "module": "\(entry.module)"]
-            switch try await record(result, for: entry) {
-            case .delivered?:
-                report.delivered += 1
-            case .pending?:
-                report.retried += 1
-                host.logger.notice("delivery failed; it will be retried", metadata: metadata.merging(["reason": "\(result.reason)"]) { $1 })
-            case .deadLettered?:
-                report.deadLettered += 1
-                host.logger.warning("delivery dead-lettered: `mpos-host outbox retry` once the module is fixed",
-                                    metadata: metadata.merging(["reason": "\(result.reason)"]) { $1 })
-            case nil:
-                break
+            for (entry, result, state) in states {
+                let metadata: Logger.Metadata = ["outbox": "\(entry.id)", "contract": "\(entry.contractReference)", "module": "\(entry.module)"]
+                switch state {
+                case .delivered?:
+                    report.delivered += 1
+                case .pending?:
+                    report.retried += 1
+                    host.logger.notice("delivery failed; it will be retried", metadata: metadata.merging(["reason": "\(result.reason)"]) { $1 })
+                case .deadLettered?:
+                    report.deadLettered += 1
+                    host.logger.warning("delivery dead-lettered: `mpos-host outbox retry` once the module is fixed",
+                                        metadata: metadata.merging(["reason": "\(result.reason)"]) { $1 })
+                case nil:
+                    break
+                }
             }
         }
         return report

@@ -98,7 +98,8 @@ public protocol HostTransaction: Sendable {
     func insertOutboxEntry(_ entry: OutboxEntry) async throws -> Int64
     func outboxEntry(id: Int64) async throws -> OutboxEntry?
     func outboxEntries(states: Set<OutboxEntry.State>, limit: Int) async throws -> [OutboxEntry]
-    /// Pending entries due at `now` whose lease (if any) has expired, oldest first, leased to
+    /// Pending entries due at `now` whose lease (if any) has expired, the longest due first
+    /// (an index on state and due time serves it, however many delivered rows there are), leased to
     /// `owner` until `leaseUntil` (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
     func claimDueOutboxEntries(now: Date, owner: String, leaseUntil: Date, limit: Int) async throws -> [OutboxEntry]
     func updateOutboxEntry(_ entry: OutboxEntry) async throws

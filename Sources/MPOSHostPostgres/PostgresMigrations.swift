@@ -7,7 +7,7 @@ import MPOSHostSQL
 enum PostgresMigrations {
     /// Applied in one transaction at open, under an advisory lock, so that nodes starting at
     /// the same moment apply each step once.
-    static let all: [Migration] = [version1, version2]
+    static let all: [Migration] = [version1, version2, version3]
 
     static let createSchemaMigrationsTable = """
         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -201,4 +201,13 @@ enum PostgresMigrations {
         "ALTER TABLE cards ADD COLUMN opening_reference TEXT",
         "CREATE UNIQUE INDEX cards_opening_reference ON cards (opening_reference)",
     ])
+
+    /// The sequences requests draw from become the database's own (no row lock held to the
+    /// commit), each starting after the value its `sequences` row had reached.
+    static let version3 = Migration(version: 3, statements: ["card", "reference", "session", "terminal"].flatMap { name in
+        [
+            "CREATE SEQUENCE mpos_sequence_\(name) AS BIGINT MINVALUE 1",
+            "SELECT setval('mpos_sequence_\(name)', COALESCE((SELECT value FROM sequences WHERE name = '\(name)'), 0) + 1, false)",
+        ]
+    })
 }

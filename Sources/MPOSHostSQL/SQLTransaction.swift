@@ -170,6 +170,10 @@ public final class SQLTransaction: HostTransaction {
     }
 
     public func nextSequenceValue(_ name: String) async throws -> Int64 {
+        if let statement = dialect.nativeSequence(name) {
+            guard let row = try await query(statement, table: "sequences").first else { throw StoreError(.failure, "sequences: no value returned") }
+            return try row.int64("value")
+        }
         let rows = try await query(
             """
             INSERT INTO sequences (name, value) VALUES (\(p(1)), 1)

@@ -37,6 +37,20 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// The sequences every request draws from (card ids, references, sessions, terminal IDs).
+    /// On PostgreSQL they are the database's own sequences: a row of `sequences` would stay
+    /// locked from the draw to the commit, and every node's requests would queue on it. They
+    /// never give a number twice; one drawn by a transaction that rolls back is skipped.
+    public static let nativeSequenceNames: Set<String> = ["card", "reference", "session", "terminal"]
+
+    /// The statement drawing the next value of `name` from a database sequence, if it has one.
+    func nativeSequence(_ name: String) -> String? {
+        switch self {
+        case .sqlite: nil
+        case .postgres: Self.nativeSequenceNames.contains(name) ? "SELECT nextval('mpos_sequence_\(name)') AS value" : nil
+        }
+    }
+
     /// Run before reading the audit chain's head: one appender at a time, until commit. The
     /// mode conflicts with itself and with inserts, not with reads (`audit verify` goes on);
     /// a table lock, not an advisory one, so that stores in different schemas of one

@@ -63,7 +63,14 @@ public final class HostEngine: Sendable {
         do {
             let start = ContinuousClock.now
             let response = try await store.retryingTransaction { tx in
-                try await self.process(kind, request: request, frame: frame, terminalID: terminalID, in: tx, now: now)
+                let audit = PendingAudit()
+                let response = try await self.process(kind, request: request, frame: frame, terminalID: terminalID, audit: audit, in: tx, now: now)
+                // Last, just before the commit: on PostgreSQL appending locks the audit chain's
+                // head until the commit, and every node's requests wait for that lock.
+                for event in audit.events {
+                    try await AuditTrail.append(event, key: self.keys.auditChain, in: tx, now: now)
+                }
+                return response
             }
             record(kind, terminalID: terminalID, response: response, since: start)
             return .respond(response)
@@ -77,12 +84,12 @@ public final class HostEngine: Sendable {
         }
     }
 
-    private func process(_ kind: MessageKind, request: ISO8583Message, frame: [UInt8], terminalID: String,
+    private func process(_ kind: MessageKind, request: ISO8583Message, frame: [UInt8], terminalID: String, audit: PendingAudit,
                          in tx: any HostTransaction, now: Date) async throws -> [UInt8] {
         guard let terminal = try await tx.terminal(id: terminalID) else {
             return try signedResponse(kind, to: request, frame: frame, .invalidTerminal)
         }
-        var context = RequestContext(kind: kind, request: request, frame: frame, terminal: terminal, now: now, tx: tx)
+        var context = RequestContext(kind: kind, request: request, frame: frame, terminal: terminal, now: now, tx: tx, audit: audit)
         switch kind {
         case .enrollment: return try await enroll(&context)
         case .signOn, .signOff, .echoTest: return try await networkRequest(&context)
@@ -126,6 +133,8 @@ public final class HostEngine: Sendable {
         var terminal: TerminalRecord
         let now: Date
         let tx: any HostTransaction
+        /// The request's audit events, appended in order at the end of its transaction.
+        let audit: PendingAudit
 
         var stan: String { request.text(MPOSField.systemTraceAuditNumber) ?? "" }
         var requestDigest: [UInt8] { Array(SHA256.hash(data: frame)) }
@@ -160,8 +169,10 @@ public final class HostEngine: Sendable {
         return (try? time.checkFreshness(now: context.now, skew: configuration.permittedClockSkew)) != nil
     }
 
+    /// Records `event` for the audit trail; it is appended, with the request's others, just
+    /// before the request's transaction commits (or not at all, if it does not).
     func audit(_ event: AuditEvent, _ context: RequestContext) async throws {
-        try await AuditTrail.append(event, key: keys.auditChain, in: context.tx, now: context.now)
+        context.audit.events.append(event)
     }
 
     /// A response signed by the host (field 127) and bound to its request's frame (field 121):
@@ -174,4 +185,10 @@ public final class HostEngine: Sendable {
     func signedResponse(_ c: RequestContext, _ code: ResponseCode) throws -> [UInt8] {
         try signedResponse(c.kind, to: c.request, frame: c.frame, code)
     }
+}
+
+/// A request's audit events, collected while it is processed and appended at the end of its
+/// transaction. Used by the one task running that transaction.
+final class PendingAudit: @unchecked Sendable {
+    var events: [AuditEvent] = []
 }

@@ -71,7 +71,9 @@ public protocol HostTransaction: Sendable {
     func insertSession(_ record: SessionRecord) async throws
     func updateSession(_ record: SessionRecord) async throws
 
-    /// The next value of a named, strictly increasing sequence (session numbers, references).
+    /// The next value of a named, strictly increasing sequence (session numbers, references):
+    /// never given twice, but not always consecutive (on PostgreSQL a value drawn by a
+    /// transaction that rolls back is skipped).
     func nextSequenceValue(_ name: String) async throws -> Int64
 
     // The durable retransmission cache

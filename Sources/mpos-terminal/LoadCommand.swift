@@ -11,7 +11,8 @@ struct LoadCommand: AsyncParsableCommand {
         commandName: "load",
         abstract: "Load a running host with many simulated terminals; `load verify` checks a run's approvals against the host.",
         discussion: """
-            The terminals come from the host: `mpos-host terminal add --count N --label load --json > terminals.json`. \
+            The terminals come from the host: `mpos-host terminal add --count N --label load --json > terminals.json` \
+            (the file holds their one-time enrollment codes: keep it private, delete it once the terminals are enrolled). \
             Each is enrolled and signed on through the real protocol (all at once: the sign-on storm), opens a card, \
             then makes card openings and contract signings until --duration is over: each as soon as the last is \
             answered (closed loop), or --rate operations a second in all (open loop). The operator key is read hidden, \

@@ -109,12 +109,7 @@ public final class PostgresHostStore: HostStore {
     /// row as text: for tests that inspect or tamper with the database, and drop their schema.
     package func rawScalar(_ sql: String) async throws -> String? {
         try await withConnection(table: "database") { executor in
-            switch try await executor.firstValue(sql, table: "database") {
-            case .text(let text)?: text
-            case .integer(let value)?: String(value)
-            case .boolean(let value)?: String(value)
-            default: nil
-            }
+            try await executor.firstValue(sql, table: "database")?.scalarText
         }
     }
 

@@ -22,6 +22,17 @@ public enum StoredValue: Sendable, Equatable {
     public static func optional<T>(_ value: T?, _ encode: (T) -> StoredValue) -> StoredValue {
         value.map(encode) ?? .null
     }
+
+    /// A text, integer or boolean as text (what a PRAGMA, a SHOW or a COUNT answers); `nil`
+    /// for anything else.
+    public var scalarText: String? {
+        switch self {
+        case .text(let text): text
+        case .integer(let value): String(value)
+        case .boolean(let value): String(value)
+        default: nil
+        }
+    }
 }
 
 /// Reads typed values from one row; anything else than what the schema promises is a damaged

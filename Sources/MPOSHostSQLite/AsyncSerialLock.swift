@@ -3,10 +3,10 @@ import NIOCore
 
 /// A first-in, first-out lock for async code.
 ///
-/// The store has one connection and every query suspends, so an actor would let a second
-/// transaction's `BEGIN` run between the first one's queries (actor reentrancy). This lock is
-/// held across those suspensions instead, and hands itself to waiters in arrival order, so no
-/// transaction starves.
+/// The store has one connection, held by the group of transactions running on it; their
+/// bodies are async and suspend, so an actor would let something else (another group, `close`)
+/// use the connection in between (actor reentrancy). This lock is held across those
+/// suspensions instead, and hands itself to waiters in arrival order, so none starves.
 ///
 /// Waiting is not cancellable: a cancelled task still gets the lock, then finds itself
 /// cancelled at its first query. That keeps the hand-over free of races.

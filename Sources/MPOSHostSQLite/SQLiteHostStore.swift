@@ -233,11 +233,7 @@ public final class SQLiteHostStore: HostStore {
     }
 
     private func scalar(_ sql: String, table: String) async throws -> String? {
-        switch try database.scalar(sql, table: table) {
-        case .text(let text)?: text
-        case .integer(let value)?: String(value)
-        default: nil
-        }
+        try database.scalar(sql, table: table)?.scalarText
     }
 }
 

@@ -1,5 +1,6 @@
 public import Foundation
 public import MPOSTerminal
+import MPOSCrypto
 
 /// A terminal the host has added for a load run, as `mpos-host terminal add --count N --json`
 /// prints it: enrolled and signed on by the run itself, through the real protocol.
@@ -69,7 +70,7 @@ public struct LoadPlan: Sendable {
     /// serial 8), Luhn-valid.
     func cardNumber(serial: Int) -> String {
         let body = "622588" + String(format: "%04d%08d", runID % 10_000, serial % 100_000_000)
-        return body + String(Self.luhnDigit(body))
+        return body + String(PrimaryAccountNumber.luhnCheckDigit(forPayload: body)!)
     }
 
     /// The `serial`-th contract's phone number on a card: a mainland mobile number.
@@ -77,12 +78,4 @@ public struct LoadPlan: Sendable {
         "139" + String(format: "%08d", serial % 100_000_000)
     }
 
-    static func luhnDigit(_ payload: String) -> Int {
-        let sum = payload.reversed().enumerated().reduce(0) { total, item in
-            let digit = Int(item.element.asciiValue! - 48)
-            let doubled = item.offset % 2 == 0 ? digit * 2 : digit
-            return total + (doubled > 9 ? doubled - 9 : doubled)
-        }
-        return (10 - sum % 10) % 10
-    }
 }

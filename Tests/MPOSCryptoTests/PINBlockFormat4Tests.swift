@@ -139,6 +139,14 @@ struct PINBlockFormat4Tests {
         #expect(try PrimaryAccountNumber("4111111111111111").hasValidLuhnCheckDigit)
         #expect(try !PrimaryAccountNumber("4111111111111112").hasValidLuhnCheckDigit)
         #expect(throws: MPOSCryptoError(.invalidPAN, "")) { try PrimaryAccountNumber("79927398713") }
+        // The check digit that completes a payload: 7992739871 → 3 (ISO/IEC 7812-1's example).
+        #expect(PrimaryAccountNumber.luhnCheckDigit(forPayload: "7992739871") == 3)
+        #expect(PrimaryAccountNumber.luhnCheckDigit(forPayload: "411111111111111") == 1)
+        #expect(PrimaryAccountNumber.luhnCheckDigit(forPayload: "41111x") == nil)
+        for payload in ["622588000000001", "622588123456789012", "436712341234123412"] {
+            let digit = try #require(PrimaryAccountNumber.luhnCheckDigit(forPayload: payload))
+            #expect(try PrimaryAccountNumber(payload + String(digit)).hasValidLuhnCheckDigit)
+        }
     }
 
     @Test("an encrypt-only PIN key cannot decipher, a decrypt-only one cannot encipher")

@@ -31,16 +31,30 @@ public struct PrimaryAccountNumber: Sendable, Hashable {
 
     /// Whether the last digit is the Luhn (ISO/IEC 7812-1) check digit of the others.
     public var hasValidLuhnCheckDigit: Bool {
+        Self.luhnSum(digits.map(Int.init), doublingRightmost: false) % 10 == 0
+    }
+
+    /// The Luhn check digit that makes `payload` (ASCII digits) a valid card number, or `nil`
+    /// if it has anything but digits.
+    public static func luhnCheckDigit(forPayload payload: some StringProtocol) -> Int? {
+        let digits = payload.utf8.map { Int($0) - 48 }
+        guard !digits.isEmpty, digits.allSatisfy((0...9).contains) else { return nil }
+        return (10 - luhnSum(digits, doublingRightmost: true) % 10) % 10
+    }
+
+    /// Every second digit from the right doubled (digit sum of the double), starting with the
+    /// rightmost when `doublingRightmost` (no check digit yet) or the one before it.
+    private static func luhnSum(_ digits: [Int], doublingRightmost: Bool) -> Int {
         var sum = 0
         for (offset, digit) in digits.reversed().enumerated() {
-            var d = Int(digit)
-            if offset % 2 == 1 {
+            var d = digit
+            if (offset % 2 == 0) == doublingRightmost {
                 d *= 2
                 if d > 9 { d -= 9 }
             }
             sum += d
         }
-        return sum % 10 == 0
+        return sum
     }
 
     /// The full number, for the few places in the mpos package that must have it (encrypting it

@@ -9,7 +9,7 @@ extension HostEngine {
     func businessRequest(_ c: inout RequestContext) async throws -> [UInt8] {
         guard c.terminal.enrollment == .enrolled else { return try signedResponse(c, .invalidTerminal) }
         guard !c.terminal.isBlocked else {
-            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "58", details: "terminal blocked"), c)
+            audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "58", details: "terminal blocked"), c)
             return try signedResponse(c, .terminalBlocked)
         }
         guard let keySet = c.request.text(MPOSField.keySetIdentifier).flatMap(KeySetIdentifier.init(field:)) else {
@@ -23,7 +23,7 @@ extension HostEngine {
             return try signedResponse(c, c.terminal.currentSession == nil ? .invalidTransaction : .keysOutdated)
         }
         guard session.isActive, c.terminal.currentSession == session.number else {
-            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A1",
+            audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A1",
                                        details: "keys of session \(session.number) are revoked (\(session.endReason?.rawValue ?? "superseded"))"), c)
             return try signedResponse(c, .keysOutdated)
         }
@@ -32,7 +32,7 @@ extension HostEngine {
                                dataKey: try lmk.load(session.dataKeyBlock, as: DataEncryption.self), keySet: keySet)
         let authenticated: AuthenticatedMessage
         do { authenticated = try BusinessMessageSecurity.verify(c.frame, codec: codec, macKey: sessionKeys.macKey) } catch {
-            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A0", details: "MAC does not verify"), c)
+            audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A0", details: "MAC does not verify"), c)
             return try protect(c.kind.response(to: c.request, code: .macFailure), sessionKeys)
         }
         switch try await checkMessageLog(c, session: session.number) {
@@ -43,14 +43,14 @@ extension HostEngine {
         var outcome: (code: ResponseCode, reference: String?)
         if isFresh(c) { c.terminal.lastSeenAt = c.now }
         if !isFresh(c) {
-            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A4", details: "transmission time outside the skew"), c)
+            audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A4", details: "transmission time outside the skew"), c)
             outcome = (.staleMessage, nil)
         } else if c.terminal.signOnRequested {
             // An administrator asked this terminal to sign on again (e.g. after a rotation).
             try await endSession(session.number, reason: .forced, c)
             c.terminal.currentSession = nil
             c.terminal.signOnRequested = false
-            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A1",
+            audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A1",
                                        details: "sign-on requested by an administrator; session \(session.number) ended"), c)
             outcome = (.keysOutdated, nil)
         } else {
@@ -58,7 +58,7 @@ extension HostEngine {
             do {
                 outcome = c.kind == .cardOpening ? try await openCard(operation) : try await signContract(operation)
             } catch let error as ProtocolError {
-                try await audit(AuditEvent("\(c.kind.auditName).refused", actor: operation.actor, subject: c.subject,
+                audit(AuditEvent("\(c.kind.auditName).refused", actor: operation.actor, subject: c.subject,
                                            outcome: error.responseCode.rawValue, details: error.message), c)
                 outcome = (error.responseCode, nil)
             }
@@ -105,7 +105,7 @@ extension HostEngine {
     }
 
     private func refuse(_ operation: BusinessOperation, _ code: ResponseCode, subject: String, _ details: String) async throws -> (ResponseCode, String?) {
-        try await audit(AuditEvent("\(operation.context.kind.auditName).refused", actor: operation.actor, subject: subject,
+        audit(AuditEvent("\(operation.context.kind.auditName).refused", actor: operation.actor, subject: subject,
                                    outcome: code.rawValue, details: details), operation.context)
         return (code, nil)
     }
@@ -161,7 +161,7 @@ extension HostEngine {
             openedAt: operation.context.now, openedByTerminal: operation.context.terminal.id, openedByOperator: operation.session.operatorNumber,
             openingReference: reference)
         try await operation.tx.insertCard(card)
-        try await audit(AuditEvent("card.opened", actor: operation.actor, subject: cardSubject,
+        audit(AuditEvent("card.opened", actor: operation.actor, subject: cardSubject,
                                    details: "reference \(reference), customer \(customer.prefix(8))…, identity document type \(identity.type.rawValue)"), operation.context)
         return (.approved, reference)
     }
@@ -209,7 +209,7 @@ extension HostEngine {
             card.isLocked = locks
             try await operation.tx.updateCard(card)
             if locks {
-                try await audit(AuditEvent("card.locked", actor: "host", subject: cardSubject, outcome: "75",
+                audit(AuditEvent("card.locked", actor: "host", subject: cardSubject, outcome: "75",
                                            details: "\(card.consecutivePINFailures) wrong PINs in a row; an administrator must unlock it"), operation.context)
                 return try await refuse(operation, .pinTriesExceeded, subject: cardSubject, "wrong PIN (\(card.consecutivePINFailures) in a row)")
             }
@@ -223,7 +223,7 @@ extension HostEngine {
         // The same contract again (a terminal that lost the first answer) gets its reference.
         let digest = Array(SHA256.hash(data: lookup.bytes + [0] + Array(terms.carrierCode.utf8) + [0] + Array(terms.phoneNumber.utf8) + [0] + Array(terms.tariff.utf8)))
         if let existing = try await operation.tx.contract(digest: digest) {
-            try await audit(AuditEvent("contract.repeated", actor: operation.actor, subject: cardSubject,
+            audit(AuditEvent("contract.repeated", actor: operation.actor, subject: cardSubject,
                                        details: "same contract as \(existing.reference)"), operation.context)
             return (.approved, existing.reference)
         }
@@ -241,7 +241,7 @@ extension HostEngine {
         try await operation.tx.insertContract(contract)
         _ = try await operation.tx.insertOutboxEntry(OutboxEntry(id: 0, contractReference: contract.reference, module: module.name,
                                                                  nextAttemptAt: operation.context.now, createdAt: operation.context.now))
-        try await audit(AuditEvent("contract.signed", actor: operation.actor, subject: cardSubject,
+        audit(AuditEvent("contract.signed", actor: operation.actor, subject: cardSubject,
                                    details: "reference \(contract.reference), carrier \(terms.carrierCode), phone \(terms.maskedPhoneNumber), tariff \(terms.tariff), module \(module.name)"),
                         operation.context)
         return (.approved, contract.reference)

@@ -15,7 +15,7 @@ extension HostEngine {
             return try signedResponse(c, .invalidTransaction)
         }
         guard let codeBlock = c.terminal.enrollmentCodeBlock, c.now < (c.terminal.enrollmentCodeExpiresAt ?? .distantFuture) else {
-            try await audit(AuditEvent("terminal.enrollment.failed", actor: c.actor, subject: c.subject, outcome: "63",
+            audit(AuditEvent("terminal.enrollment.failed", actor: c.actor, subject: c.subject, outcome: "63",
                                        details: c.terminal.enrollmentCodeBlock == nil ? "no enrollment code outstanding" : "the enrollment code has expired"), c)
             return try signedResponse(c, .securityViolation)
         }
@@ -28,7 +28,7 @@ extension HostEngine {
             // a lockout would let anyone who knows a terminal ID void its code.
             c.terminal.enrollmentFailures += 1
             try await c.tx.updateTerminal(c.terminal)
-            try await audit(AuditEvent("terminal.enrollment.failed", actor: c.actor, subject: c.subject, outcome: "63",
+            audit(AuditEvent("terminal.enrollment.failed", actor: c.actor, subject: c.subject, outcome: "63",
                                        details: "enrollment code proof or device signature does not verify (\(c.terminal.enrollmentFailures) so far)"), c)
             return try signedResponse(c, .securityViolation)
         }
@@ -42,7 +42,7 @@ extension HostEngine {
         c.terminal.deviceSealingKey = verified.sealing.x963
         c.terminal.lastSeenAt = c.now
         try await c.tx.updateTerminal(c.terminal)
-        try await audit(AuditEvent("terminal.enrolled", actor: c.actor, subject: c.subject,
+        audit(AuditEvent("terminal.enrolled", actor: c.actor, subject: c.subject,
                                    details: "device signing key \(verified.signing.fingerprint), sealing key \(verified.sealing.fingerprint)"), c)
         let response = try enrollmentResponse(c, .approved, code: code)
         try await logResponse(response, for: c, session: 0)
@@ -64,14 +64,14 @@ extension HostEngine {
             return try signedResponse(c, .invalidTerminal)
         }
         guard !c.terminal.isBlocked else {
-            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "58", details: "terminal blocked"), c)
+            audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "58", details: "terminal blocked"), c)
             return try signedResponse(c, .terminalBlocked)
         }
         let authenticated: AuthenticatedMessage
         do {
             authenticated = try MessageSignature.verify(c.frame, codec: codec, signer: SigningPublicKey(x963: signingKey))
         } catch {
-            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "63", details: "device signature does not verify"), c)
+            audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "63", details: "device signature does not verify"), c)
             return try signedResponse(c, .securityViolation)
         }
         let session = c.terminal.currentSession ?? 0
@@ -81,7 +81,7 @@ extension HostEngine {
         case .new: break
         }
         guard isFresh(c), acceptOrder(&c) else {
-            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A4", details: "transmission time outside the skew, or not after the last request"), c)
+            audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A4", details: "transmission time outside the skew, or not after the last request"), c)
             return try await finishNetworkRequest(&c, c.kind.response(to: c.request, code: .staleMessage), session: session)
         }
         c.terminal.lastSeenAt = c.now
@@ -152,10 +152,10 @@ extension HostEngine {
         let bytes = try await finishNetworkRequest(&c, response, session: number)
         var details = "operator \(credentials.number), key set \(keySet.field)"
         if previousVersion != version { details += ", terminal master key of base key version \(version) issued" }
-        try await audit(AuditEvent("sign-on.succeeded", actor: "\(c.actor)/operator:\(credentials.number)", subject: c.subject, details: details), c)
+        audit(AuditEvent("sign-on.succeeded", actor: "\(c.actor)/operator:\(credentials.number)", subject: c.subject, details: details), c)
         if let previousVersion, previousVersion != version {
             for retired in try await KeyManagement.retireUnusedBaseMasterKeys(in: c.tx, now: c.now) {
-                try await audit(AuditEvent("key.bmk.retired", actor: "host", subject: "key:bmk/\(retired)", details: "no terminal holds it any more; its key block is erased"), c)
+                audit(AuditEvent("key.bmk.retired", actor: "host", subject: "key:bmk/\(retired)", details: "no terminal holds it any more; its key block is erased"), c)
             }
         }
         return bytes
@@ -169,12 +169,12 @@ extension HostEngine {
         case .failure(let refusal): return try await finishNetworkRequest(&c, c.kind.response(to: c.request, code: refusal.code), session: session)
         }
         guard let current = c.terminal.currentSession else {
-            try await audit(AuditEvent("sign-off.refused", actor: c.actor, subject: c.subject, outcome: "12", details: "not signed in"), c)
+            audit(AuditEvent("sign-off.refused", actor: c.actor, subject: c.subject, outcome: "12", details: "not signed in"), c)
             return try await finishNetworkRequest(&c, c.kind.response(to: c.request, code: .invalidTransaction), session: session)
         }
         try await endSession(current, reason: .signedOff, c)
         c.terminal.currentSession = nil
-        try await audit(AuditEvent("sign-off", actor: "\(c.actor)/operator:\(credentials.number)", subject: c.subject,
+        audit(AuditEvent("sign-off", actor: "\(c.actor)/operator:\(credentials.number)", subject: c.subject,
                                    details: "session \(current) ended; its keys are erased"), c)
         return try await finishNetworkRequest(&c, c.kind.response(to: c.request, code: .approved), session: session)
     }
@@ -185,7 +185,7 @@ extension HostEngine {
     private func authenticateOperator(_ authenticated: AuthenticatedMessage, _ c: inout RequestContext) async throws -> Result<OperatorCredentials, OperatorRefusal> {
         let credentials: OperatorCredentials
         do { credentials = try SignOnSecurity.openCredentials(of: authenticated, with: keys.sealing) } catch {
-            try await audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "63", details: "operator credentials do not open"), c)
+            audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "63", details: "operator credentials do not open"), c)
             return .failure(OperatorRefusal(code: .securityViolation))
         }
         if let refusal = try await checkOperator(credentials, &c) { return .failure(OperatorRefusal(code: refusal)) }
@@ -206,12 +206,12 @@ extension HostEngine {
                 known.consecutiveFailures += 1
                 if known.consecutiveFailures >= configuration.operatorLockoutThreshold {
                     known.isLocked = true
-                    try await audit(AuditEvent("operator.locked", actor: "host", subject: "operator:\(known.number)", outcome: "A3",
+                    audit(AuditEvent("operator.locked", actor: "host", subject: "operator:\(known.number)", outcome: "A3",
                                                details: "\(known.consecutiveFailures) wrong keys in a row; an administrator must unlock it"), c)
                 }
                 try await c.tx.updateOperator(known)
             }
-            try await audit(AuditEvent(event, actor: c.actor, subject: "operator:\(credentials.number)", outcome: "A2",
+            audit(AuditEvent(event, actor: c.actor, subject: "operator:\(credentials.number)", outcome: "A2",
                                        details: "wrong operator number or key"), c)
             c.terminal.consecutiveOperatorFailures += 1
             if c.terminal.consecutiveOperatorFailures >= configuration.terminalOperatorFailureLimit {
@@ -220,13 +220,13 @@ extension HostEngine {
                     try await endSession(session, reason: .forced, c)
                     c.terminal.currentSession = nil
                 }
-                try await audit(AuditEvent("terminal.blocked", actor: "host", subject: c.subject, outcome: "58",
+                audit(AuditEvent("terminal.blocked", actor: "host", subject: c.subject, outcome: "58",
                                            details: "\(c.terminal.consecutiveOperatorFailures) wrong operator numbers or keys in a row; an administrator must unblock it"), c)
             }
             return .invalidOperator
         }
         guard !record.isDisabled, !record.isLocked else {
-            try await audit(AuditEvent(event, actor: c.actor, subject: "operator:\(record.number)", outcome: "A3",
+            audit(AuditEvent(event, actor: c.actor, subject: "operator:\(record.number)", outcome: "A3",
                                        details: record.isDisabled ? "operator disabled" : "operator locked"), c)
             return .operatorLocked
         }

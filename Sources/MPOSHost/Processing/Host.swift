@@ -171,7 +171,7 @@ public final class HostEngine: Sendable {
 
     /// Records `event` for the audit trail; it is appended, with the request's others, just
     /// before the request's transaction commits (or not at all, if it does not).
-    func audit(_ event: AuditEvent, _ context: RequestContext) async throws {
+    func audit(_ event: AuditEvent, _ context: RequestContext) {
         context.audit.events.append(event)
     }
 

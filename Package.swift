@@ -77,6 +77,7 @@ let package = Package(
             dependencies: [
                 "MPOSCrypto", "MPOSProtocol", "ISO8583",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

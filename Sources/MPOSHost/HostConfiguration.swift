@@ -15,6 +15,9 @@ public struct HostConfiguration: Sendable {
     public var terminalOperatorFailureLimit = 10
     /// STANs remembered per terminal for retransmissions (the durable retransmission cache).
     public var retransmissionCacheCapacity = 1024
+    /// How many live sessions' keys a node keeps unwrapped in memory (see `SessionKeyCache`);
+    /// beyond it the oldest are dropped and unwrapped again when next used. 0 turns it off.
+    public var sessionKeyCacheCapacity = 20_000
     /// Issuer BIN ranges whose cards may be opened; none by default (fail closed): the bank
     /// lists its own (`mpos-host init` writes the demonstration ranges into config.json).
     public var cardPolicy = CardNumberPolicy(binRanges: [])

@@ -27,11 +27,15 @@ extension HostEngine {
                                        details: "keys of session \(session.number) are revoked (\(session.endReason?.rawValue ?? "superseded"))"), c)
             return try signedResponse(c, .keysOutdated)
         }
-        let sessionKeys = SessionKeys(pinKey: try lmk.load(session.pinKeyBlock, as: PINEncryption.self),
-                               macKey: try lmk.load(session.macKeyBlock, as: MessageAuthentication.self),
-                               dataKey: try lmk.load(session.dataKeyBlock, as: DataEncryption.self), keySet: keySet)
-        let authenticated: AuthenticatedMessage
-        do { authenticated = try BusinessMessageSecurity.verify(c.frame, codec: codec, macKey: sessionKeys.macKey) } catch {
+        let prepared: PreparedBusinessRequest
+        if let early = c.prepared, early.blocks == SessionKeyCache.Blocks(session) {
+            prepared = early
+        } else {
+            let (keys, blocks) = try sessionKeys(of: session, keySet: keySet)
+            prepared = prepare(c.kind, frame: c.frame, terminalID: c.terminal.id, keys: keys, blocks: blocks, now: c.now)
+        }
+        let sessionKeys = prepared.keys
+        guard let preparedOperation = prepared.operation else {
             audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A0", details: "MAC does not verify"), c)
             return try protect(c.kind.response(to: c.request, code: .macFailure), sessionKeys)
         }
@@ -54,9 +58,12 @@ extension HostEngine {
                                        details: "sign-on requested by an administrator; session \(session.number) ended"), c)
             outcome = (.keysOutdated, nil)
         } else {
-            let operation = BusinessOperation(context: c, session: session, keys: sessionKeys, authenticated: authenticated)
+            let operation = BusinessOperation(context: c, session: session)
             do {
-                outcome = c.kind == .cardOpening ? try await openCard(operation) : try await signContract(operation)
+                switch try preparedOperation.get() {
+                case .cardOpening(let input): outcome = try await openCard(input, operation)
+                case .contractSigning(let input): outcome = try await signContract(input, operation)
+                }
             } catch let error as ProtocolError {
                 audit(AuditEvent("\(c.kind.auditName).refused", actor: operation.actor, subject: c.subject,
                                            outcome: error.responseCode.rawValue, details: error.message), c)
@@ -79,29 +86,23 @@ extension HostEngine {
     struct BusinessOperation {
         let context: RequestContext
         let session: SessionRecord
-        let keys: SessionKeys
-        let authenticated: AuthenticatedMessage
 
         var tx: any HostTransaction { context.tx }
         var actor: String { "\(context.actor)/operator:\(session.operatorNumber)" }
+    }
 
-        func confidentialData() throws -> ConfidentialData {
-            try BusinessMessageSecurity.openConfidentialData(of: authenticated, using: keys.dataKey)
+    /// The session's keys: this node's cached copy if it was unwrapped from these very blocks,
+    /// else unwrapped from them under the LMK (and cached for the session's next requests).
+    private func sessionKeys(of session: SessionRecord, keySet: KeySetIdentifier) throws -> (SessionKeys, SessionKeyCache.Blocks) {
+        let blocks = SessionKeyCache.Blocks(session)
+        if let entry = sessionKeyCache.entry(session: session.number), entry.blocks == blocks, entry.keys.keySet == keySet {
+            return (entry.keys, blocks)
         }
-
-        func text(_ data: ConfidentialData, _ tag: ConfidentialData.Tag) throws -> String {
-            guard let value = data[tag], let text = String(bytes: value, encoding: .utf8) else {
-                throw ProtocolError.missing("field 61 lacks an item the operation needs")
-            }
-            return text
-        }
-
-        func pinBlock() throws -> EncipheredPINBlock {
-            guard let bytes = authenticated.message[MPOSField.pinBlock], let block = try? EncipheredPINBlock(bytes: bytes) else {
-                throw ProtocolError.missing("field 52, the PIN block, is missing")
-            }
-            return block
-        }
+        let keys = SessionKeys(pinKey: try lmk.load(session.pinKeyBlock, as: PINEncryption.self),
+                               macKey: try lmk.load(session.macKeyBlock, as: MessageAuthentication.self),
+                               dataKey: try lmk.load(session.dataKeyBlock, as: DataEncryption.self), keySet: keySet)
+        sessionKeyCache.insert(SessionKeyCache.Entry(blocks: blocks, keys: keys), session: session.number)
+        return (keys, blocks)
     }
 
     private func refuse(_ operation: BusinessOperation, _ code: ResponseCode, subject: String, _ details: String) async throws -> (ResponseCode, String?) {
@@ -115,91 +116,59 @@ extension HostEngine {
         return String(repeating: "0", count: max(0, 12 - value.count)) + value
     }
 
-    private func cardLookupDigest(_ pan: PrimaryAccountNumber) throws -> KeyedValue {
-        try KeyedDigest.compute(purpose: "MPOS CARD", value: Array(pan.unsafeDigitString.utf8), using: keys.cardLookup)
-    }
-
     // MARK: Card opening (0200/910000)
 
     /// Binds card number, customer identifier and PIN: the card is stored encrypted with a keyed
     /// digest to find it, the customer by a keyed digest of the identity document, the PIN as
     /// a verification value. None of the three is kept in clear.
-    private func openCard(_ operation: BusinessOperation) async throws -> (code: ResponseCode, reference: String?) {
-        let data = try operation.confidentialData()
-        let cardText = try operation.text(data, .cardNumber)
-        let typeCode = try operation.text(data, .identityDocumentType)
-        let identityNumber = try operation.text(data, .identityDocumentNumber)
-        let pinBlock = try operation.pinBlock()
-        let terminalSubject = operation.context.subject
-
-        guard let pan = try? PrimaryAccountNumber(cardText) else {
-            return try await refuse(operation, .invalidCardNumber, subject: terminalSubject, "the card number is not 12-19 digits")
+    private func openCard(_ input: PreparedBusinessRequest.Checked<PreparedBusinessRequest.NewCard>, _ operation: BusinessOperation) async throws -> (code: ResponseCode, reference: String?) {
+        let card: PreparedBusinessRequest.NewCard
+        switch input {
+        case .refused(let refusal): return try await refuse(operation, refusal.code, subject: refusal.subject, refusal.details)
+        case .ready(let newCard): card = newCard
         }
-        let cardSubject = "card:\(pan.masked)"
-        do { try configuration.cardPolicy.check(pan.unsafeDigitString) } catch {
-            return try await refuse(operation, .invalidCardNumber, subject: cardSubject, error.message)
+        guard try await operation.tx.card(lookupDigest: card.lookup.bytes) == nil else {
+            return try await refuse(operation, .cardAlreadyOpened, subject: card.subject, "the card is already open")
         }
-        let identity: IdentityDocument
-        do { identity = try IdentityDocument(typeCode: typeCode, number: identityNumber, today: operation.context.now) } catch {
-            return try await refuse(operation, .invalidIdentity, subject: cardSubject, error.message)
-        }
-        let pin: PIN
-        do { pin = try PINBlockFormat4.decipher(pinBlock, pan: pan, using: operation.keys.pinKey) } catch {
-            return try await refuse(operation, .incorrectPIN, subject: cardSubject, "the PIN block does not decipher for this card")
-        }
-        let lookup = try cardLookupDigest(pan)
-        guard try await operation.tx.card(lookupDigest: lookup.bytes) == nil else {
-            return try await refuse(operation, .cardAlreadyOpened, subject: cardSubject, "the card is already open")
-        }
-        let customer = try KeyedDigest.compute(purpose: "MPOS CUSTOMER", value: identity.canonicalBytes, using: keys.customerIdentifier).hex
         let reference = try await nextReference(operation.tx)
-        let card = CardRecord(
-            id: try await operation.tx.nextSequenceValue("card"), lookupDigest: lookup.bytes,
-            encryptedCardNumber: try AuthenticatedEncryption.seal(Array(pan.unsafeDigitString.utf8), authenticating: Self.cardNumberAAD(lookup), using: keys.cardEncryption),
-            maskedCardNumber: pan.masked, customerIdentifier: customer, identityDocumentType: identity.type.rawValue,
-            pinVerificationValue: try PINVerificationValue.compute(pin: pin, pan: pan, using: keys.pinVerification).bytes,
+        try await operation.tx.insertCard(CardRecord(
+            id: try await operation.tx.nextSequenceValue("card"), lookupDigest: card.lookup.bytes, encryptedCardNumber: card.encryptedCardNumber,
+            maskedCardNumber: card.maskedCardNumber, customerIdentifier: card.customerIdentifier, identityDocumentType: card.identityDocumentType,
+            pinVerificationValue: card.pinVerificationValue.bytes,
             openedAt: operation.context.now, openedByTerminal: operation.context.terminal.id, openedByOperator: operation.session.operatorNumber,
-            openingReference: reference)
-        try await operation.tx.insertCard(card)
-        audit(AuditEvent("card.opened", actor: operation.actor, subject: cardSubject,
-                                   details: "reference \(reference), customer \(customer.prefix(8))…, identity document type \(identity.type.rawValue)"), operation.context)
+            openingReference: reference))
+        audit(AuditEvent("card.opened", actor: operation.actor, subject: card.subject,
+                         details: "reference \(reference), customer \(card.customerIdentifier.prefix(8))…, identity document type \(card.identityDocumentType)"),
+              operation.context)
         return (.approved, reference)
     }
 
-    /// The encrypted card number is bound to its row: moved to another card's row, it does not open.
-    static func cardNumberAAD(_ lookup: KeyedValue) -> [UInt8] { Array("mpos card number".utf8) + [0] + lookup.bytes }
-
     // MARK: Contract signing (0200/920000)
 
-    private func signContract(_ operation: BusinessOperation) async throws -> (code: ResponseCode, reference: String?) {
-        let data = try operation.confidentialData()
-        let cardText = try operation.text(data, .cardNumber)
-        let carrierCode = try operation.text(data, .carrierCode)
-        let phoneNumber = try operation.text(data, .phoneNumber)
-        let tariff = try operation.text(data, .tariff)
-        let pinBlock = try operation.pinBlock()
-
-        guard let pan = try? PrimaryAccountNumber(cardText) else {
-            return try await refuse(operation, .invalidCardNumber, subject: operation.context.subject, "the card number is not 12-19 digits")
+    private func signContract(_ input: PreparedBusinessRequest.Checked<PreparedBusinessRequest.ContractRequest>, _ operation: BusinessOperation) async throws -> (code: ResponseCode, reference: String?) {
+        let request: PreparedBusinessRequest.ContractRequest
+        switch input {
+        case .refused(let refusal): return try await refuse(operation, refusal.code, subject: refusal.subject, refusal.details)
+        case .ready(let contractRequest): request = contractRequest
         }
-        let cardSubject = "card:\(pan.masked)"
-        let lookup = try cardLookupDigest(pan)
-        guard var card = try await operation.tx.card(lookupDigest: lookup.bytes) else {
+        let cardSubject = request.subject
+        guard var card = try await operation.tx.card(lookupDigest: request.lookup.bytes) else {
             return try await refuse(operation, .cardNotOpened, subject: cardSubject, "the card has not been opened")
         }
         guard !card.isLocked else {
             return try await refuse(operation, .pinTriesExceeded, subject: cardSubject, "the card's PIN is locked")
         }
         let terms: ContractTerms
-        do { terms = try ContractTerms(carrierCode: carrierCode, phoneNumber: phoneNumber, tariff: tariff, registry: configuration.carriers) } catch {
-            return try await refuse(operation, .invalidContractTerms, subject: cardSubject, error.message)
+        switch request.terms {
+        case .success(let valid): terms = valid
+        case .failure(let error): return try await refuse(operation, .invalidContractTerms, subject: cardSubject, error.message)
         }
 
-        // The PIN: a block that does not decipher for this card counts as a wrong PIN.
+        // The PIN: compared by its verification value, in constant time; a block that did not
+        // decipher for this card counts as a wrong PIN.
         let pinMatches: Bool
-        if let pin = try? PINBlockFormat4.decipher(pinBlock, pan: pan, using: operation.keys.pinKey),
-           let expected = KeyedValue(bytes: card.pinVerificationValue) {
-            pinMatches = try PINVerificationValue.matches(expected, pin: pin, pan: pan, using: keys.pinVerification)
+        if let entered = request.enteredPINVerificationValue, let expected = KeyedValue(bytes: card.pinVerificationValue) {
+            pinMatches = entered == expected
         } else {
             pinMatches = false
         }
@@ -221,7 +190,7 @@ extension HostEngine {
         }
 
         // The same contract again (a terminal that lost the first answer) gets its reference.
-        let digest = Array(SHA256.hash(data: lookup.bytes + [0] + Array(terms.carrierCode.utf8) + [0] + Array(terms.phoneNumber.utf8) + [0] + Array(terms.tariff.utf8)))
+        let digest = request.contractDigest(terms)
         if let existing = try await operation.tx.contract(digest: digest) {
             audit(AuditEvent("contract.repeated", actor: operation.actor, subject: cardSubject,
                                        details: "same contract as \(existing.reference)"), operation.context)

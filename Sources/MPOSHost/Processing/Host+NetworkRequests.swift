@@ -240,6 +240,7 @@ extension HostEngine {
     }
 
     func endSession(_ number: Int64, reason: SessionRecord.EndReason, _ c: RequestContext) async throws {
+        sessionKeyCache.remove(session: number)
         try await KeyManagement.endSession(number, reason: reason, in: c.tx, now: c.now)
     }
 }

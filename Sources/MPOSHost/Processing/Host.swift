@@ -28,6 +28,8 @@ public final class HostEngine: Sendable {
     let clock: @Sendable () -> Date
     let logger: Logger
     let codec = ISO8583Codec(specification: .mpos)
+    /// Live sessions' keys, unwrapped once per session on this node (see ``SessionKeyCache``).
+    let sessionKeyCache: SessionKeyCache
 
     /// Loads the host's keys from `store` under `lmk`.
     public static func start(store: any HostStore, lmk: LocalMasterKey, configuration: HostConfiguration = HostConfiguration(),
@@ -41,6 +43,7 @@ public final class HostEngine: Sendable {
          clock: @escaping @Sendable () -> Date, logger: Logger) {
         self.store = store; self.lmk = lmk; self.keys = keys; self.configuration = configuration
         self.modules = modules; self.clock = clock; self.logger = logger
+        self.sessionKeyCache = SessionKeyCache(capacity: configuration.sessionKeyCacheCapacity)
     }
 
     /// The host's public keys, as terminals pin them at enrollment.
@@ -62,9 +65,14 @@ public final class HostEngine: Sendable {
         else { return .close }
         do {
             let start = ContinuousClock.now
+            // A business request's cryptography, done here — in parallel with other requests —
+            // when this node holds its session's keys; the transaction checks it applies.
+            let prepared = prepareFromCache(kind, request: request, frame: frame, terminalID: terminalID, now: now)
+            let requestDigest = Array(SHA256.hash(data: frame))
             let response = try await store.retryingTransaction { tx in
                 let audit = PendingAudit()
-                let response = try await self.process(kind, request: request, frame: frame, terminalID: terminalID, audit: audit, in: tx, now: now)
+                let response = try await self.process(kind, request: request, frame: frame, requestDigest: requestDigest, terminalID: terminalID,
+                                                      prepared: prepared, audit: audit, in: tx, now: now)
                 // Last, just before the commit: on PostgreSQL appending locks the audit chain's
                 // head until the commit, and every node's requests wait for that lock.
                 for event in audit.events {
@@ -84,12 +92,13 @@ public final class HostEngine: Sendable {
         }
     }
 
-    private func process(_ kind: MessageKind, request: ISO8583Message, frame: [UInt8], terminalID: String, audit: PendingAudit,
-                         in tx: any HostTransaction, now: Date) async throws -> [UInt8] {
+    private func process(_ kind: MessageKind, request: ISO8583Message, frame: [UInt8], requestDigest: [UInt8], terminalID: String,
+                         prepared: PreparedBusinessRequest?, audit: PendingAudit, in tx: any HostTransaction, now: Date) async throws -> [UInt8] {
         guard let terminal = try await tx.terminal(id: terminalID) else {
             return try signedResponse(kind, to: request, frame: frame, .invalidTerminal)
         }
-        var context = RequestContext(kind: kind, request: request, frame: frame, terminal: terminal, now: now, tx: tx, audit: audit)
+        var context = RequestContext(kind: kind, request: request, frame: frame, requestDigest: requestDigest, terminal: terminal, now: now, tx: tx,
+                                     audit: audit, prepared: prepared)
         switch kind {
         case .enrollment: return try await enroll(&context)
         case .signOn, .signOff, .echoTest: return try await networkRequest(&context)
@@ -130,14 +139,17 @@ public final class HostEngine: Sendable {
         let kind: MessageKind
         let request: ISO8583Message
         let frame: [UInt8]
+        /// SHA-256 of the frame: what the retransmission cache matches.
+        let requestDigest: [UInt8]
         var terminal: TerminalRecord
         let now: Date
         let tx: any HostTransaction
         /// The request's audit events, appended in order at the end of its transaction.
         let audit: PendingAudit
+        /// A business request's cryptography if done before the transaction (else nil).
+        let prepared: PreparedBusinessRequest?
 
         var stan: String { request.text(MPOSField.systemTraceAuditNumber) ?? "" }
-        var requestDigest: [UInt8] { Array(SHA256.hash(data: frame)) }
         var actor: String { "terminal:\(terminal.id)" }
         var subject: String { "terminal:\(terminal.id)" }
     }

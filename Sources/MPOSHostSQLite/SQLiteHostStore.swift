@@ -179,7 +179,10 @@ public final class SQLiteHostStore: HostStore {
             // FULL: a commit is on disk when COMMIT returns, so an approved response survives a
             // power cut. secure_delete: erased key blocks are overwritten, not left in free pages.
             // busy_timeout: another process holding the file makes a transaction wait, not fail.
-            for pragma in ["synchronous = FULL", "foreign_keys = ON", "busy_timeout = 5000", "secure_delete = ON"] {
+            // temp_store: the savepoint journal (a page's image before a grouped transaction's
+            // first change to it) stays in memory; as a temporary file it cost ~11% of the
+            // request threads' CPU under load (pwrite, open, unlink), and put page images in /tmp.
+            for pragma in ["synchronous = FULL", "foreign_keys = ON", "busy_timeout = 5000", "secure_delete = ON", "temp_store = MEMORY"] {
                 try await execute("PRAGMA \(pragma)", table: "database")
             }
             try await migrate()

@@ -45,6 +45,7 @@ struct Serve: AsyncParsableCommand {
                 return handler
             }
             let logger = Logger(label: "mpos.host")
+            AllocatorTuning.keepFreedMemoryForReuse()
             let directory = global.directory
             let runtime = try await HostRuntime.open(directory: directory, initializeIfMissing: true, logger: logger)
             var configuration = HostServerConfiguration()

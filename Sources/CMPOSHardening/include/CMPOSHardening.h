@@ -9,4 +9,8 @@ int cmpos_set_not_dumpable(void);
 /// 1 if the process is dumpable, 0 if not, -1 where unknown.
 int cmpos_is_dumpable(void);
 
+/// glibc: how much free memory at the top of a heap is kept rather than returned to the kernel
+/// (`mallopt(M_TRIM_THRESHOLD)`). Returns 0 on success, -1 where unsupported or refused.
+int cmpos_set_malloc_trim_threshold(int bytes);
+
 #endif

@@ -13,7 +13,8 @@ public struct HostConfiguration: Sendable {
     /// Wrong operator numbers or keys in a row from one terminal before the terminal is
     /// blocked (whichever operators they named).
     public var terminalOperatorFailureLimit = 10
-    /// STANs remembered per terminal for retransmissions (the durable retransmission cache).
+    /// STANs remembered per terminal for retransmissions (the durable retransmission cache), at
+    /// least: it is cut back to this every 64th entry a node logs for the terminal.
     public var retransmissionCacheCapacity = 1024
     /// How many live sessions' keys a node keeps unwrapped in memory (see `SessionKeyCache`);
     /// beyond it the oldest are dropped and unwrapped again when next used. 0 turns it off.

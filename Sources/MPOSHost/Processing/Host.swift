@@ -3,6 +3,7 @@ public import Foundation
 import ISO8583
 public import Logging
 import Metrics
+import NIOConcurrencyHelpers
 public import MPOSCrypto
 import MPOSProtocol
 
@@ -30,6 +31,7 @@ public final class HostEngine: Sendable {
     let codec = ISO8583Codec(specification: .mpos)
     /// Live sessions' keys, unwrapped once per session on this node (see ``SessionKeyCache``).
     let sessionKeyCache: SessionKeyCache
+    let messageLogPruning = MessageLogPruning()
 
     /// Loads the host's keys from `store` under `lmk`.
     public static func start(store: any HostStore, lmk: LocalMasterKey, configuration: HostConfiguration = HostConfiguration(),
@@ -172,7 +174,9 @@ public final class HostEngine: Sendable {
     func logResponse(_ response: [UInt8], for context: RequestContext, session: Int64) async throws {
         try await context.tx.putMessageLogEntry(MessageLogEntry(terminalID: context.terminal.id, stan: context.stan, session: session,
                                                                 requestDigest: context.requestDigest, response: response, createdAt: context.now))
-        try await context.tx.pruneMessageLog(terminalID: context.terminal.id, keep: configuration.retransmissionCacheCapacity)
+        if messageLogPruning.isDue(terminalID: context.terminal.id) {
+            try await context.tx.pruneMessageLog(terminalID: context.terminal.id, keep: configuration.retransmissionCacheCapacity)
+        }
     }
 
     /// Field 7 within the permitted skew of the host clock.
@@ -196,6 +200,25 @@ public final class HostEngine: Sendable {
 
     func signedResponse(_ c: RequestContext, _ code: ResponseCode) throws -> [UInt8] {
         try signedResponse(c.kind, to: c.request, frame: c.frame, code)
+    }
+}
+
+/// When a terminal's retransmission cache is cut back to its capacity: every
+/// ``interval``-th entry this node logs for the terminal. Pruning finds the cut by walking the
+/// terminal's newest entries (as many as the capacity), so once per entry it cost a walk of
+/// 1,024 index entries per request, while the store is held; now it costs 1/64 of that. A
+/// terminal keeps its newest `retransmissionCacheCapacity` entries at least, and fewer than
+/// `interval` more per node.
+final class MessageLogPruning: Sendable {
+    static let interval = 64
+    private let entriesSincePrune = NIOLockedValueBox([String: Int]())
+
+    func isDue(terminalID: String) -> Bool {
+        entriesSincePrune.withLockedValue { counts in
+            let count = counts[terminalID, default: 0] + 1
+            counts[terminalID] = count == Self.interval ? 0 : count
+            return count == Self.interval
+        }
     }
 }
 

@@ -19,8 +19,11 @@ public struct LoadTerminal: Sendable, Codable, Equatable {
     }
 }
 
-/// The two operations a load run makes, and how they are named in its output.
+/// What a load run times, and how it is named in its output.
 public enum LoadOperation: String, Sendable, Codable, CaseIterable, Comparable {
+    /// The sign-ons of the start, every terminal at once (timed apart from the run).
+    case signOnStorm = "sign-on-storm"
+    /// A signed-in terminal signing on again during the run: a new session, fresh keys.
     case signOn = "sign-on"
     case cardOpening = "card-opening"
     case contractSigning = "contract-signing"
@@ -41,8 +44,11 @@ public struct LoadPlan: Sendable {
     /// (latency counts from the scheduled moment, so a slow host is not hidden). `nil`:
     /// closed loop, each terminal starting its next operation as soon as the last is answered.
     public var rate: Double?
-    /// The share of contract signings (0...1); the rest are card openings.
+    /// The share of contract signings (0...1) among the business operations; the rest are
+    /// card openings.
     public var contractShare: Double
+    /// The share of sign-ons (0...1) among all operations; the rest are business operations.
+    public var signOnShare: Double
     /// How many terminals enroll and sign on at the same moment at the start (the sign-on storm).
     public var setupConcurrency: Int
     /// Makes this run's card and phone numbers its own, so runs against one host do not collide
@@ -53,10 +59,11 @@ public struct LoadPlan: Sendable {
     public var unknownOutcomeGrace: Duration
 
     public init(terminals: [LoadTerminal], operatorNumber: String, operatorKey: String, connection: TerminalConfiguration,
-                duration: Duration, rate: Double? = nil, contractShare: Double = 0.8, setupConcurrency: Int = 200,
+                duration: Duration, rate: Double? = nil, contractShare: Double = 0.8, signOnShare: Double = 0, setupConcurrency: Int = 200,
                 runID: Int = LoadPlan.defaultRunID(), unknownOutcomeGrace: Duration = .seconds(60)) {
         self.terminals = terminals; self.operatorNumber = operatorNumber; self.operatorKey = operatorKey
         self.connection = connection; self.duration = duration; self.rate = rate; self.contractShare = contractShare
+        self.signOnShare = signOnShare
         self.setupConcurrency = setupConcurrency; self.runID = runID; self.unknownOutcomeGrace = unknownOutcomeGrace
     }
 

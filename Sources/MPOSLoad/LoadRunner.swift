@@ -103,7 +103,7 @@ public struct LoadRunner: Sendable {
             let started = clock.now
             do {
                 _ = try await slot.terminal.signOn(operatorNumber: plan.operatorNumber, operatorKey: plan.operatorKey)
-                await statistics.record(.signOn, clock.now - started)
+                await statistics.record(.signOnStorm, clock.now - started)
                 return slot
             } catch {
                 await statistics.error("sign-on: \(Self.kind(of: error))")
@@ -209,9 +209,12 @@ struct Context: Sendable {
 
     /// One operation, chosen by the plan's mix; its latency from `scheduled` if approved.
     func perform(on slot: TerminalSlot, scheduled: ContinuousClock.Instant) async {
-        let operation: LoadOperation = Double.random(in: 0..<1) < plan.contractShare ? .contractSigning : .cardOpening
+        let operation: LoadOperation = Double.random(in: 0..<1) < plan.signOnShare ? .signOn
+            : Double.random(in: 0..<1) < plan.contractShare ? .contractSigning : .cardOpening
         let card: String, phone: String
         switch operation {
+        case .signOn:
+            (card, phone) = ("", "")
         case .contractSigning:
             slot.contracts += 1
             (card, phone) = (slot.card, plan.phoneNumber(serial: slot.contracts))
@@ -222,6 +225,8 @@ struct Context: Sendable {
         let outcome: Result<CompletedRequest, any Error>
         do {
             switch operation {
+            case .signOn:
+                outcome = .success(.signedOn(try await slot.terminal.signOn(operatorNumber: plan.operatorNumber, operatorKey: plan.operatorKey)))
             case .contractSigning:
                 outcome = .success(.contractSigned(reference: try await slot.terminal.signContract(
                     cardNumber: card, carrierCode: "1", phoneNumber: phone, tariff: "monthly", pinPad: Self.pinPad)))
@@ -240,6 +245,9 @@ struct Context: Sendable {
             switch completed {
             case .cardOpened(let opened): reference = opened; slot.card = card; slot.contracts = 0
             case .contractSigned(let signed): reference = signed
+            case .signedOn:
+                await statistics.record(operation, ContinuousClock.now - scheduled)
+                return
             default: return
             }
             await statistics.record(operation, ContinuousClock.now - scheduled)

@@ -19,14 +19,17 @@ public struct LoadSummary: Sendable, Codable, Equatable {
     public var targetRate: Double?
     public var terminals: Int
     public var seconds: Double
-    /// Approved operations by kind (sign-on: the storm at the start).
+    /// Approved operations by kind (`sign-on-storm`: the sign-ons of the start).
     public var operations: [String: OperationSummary]
     /// Refusals by response code, and failures by kind (`unknown`: outcome never learnt).
     public var errors: [String: Int]
     /// The sign-on storm: how long until every terminal was signed in, all starting together
     /// (at most `setupConcurrency` at once).
     public var signOnStormSeconds: Double
-    public var approved: Int { operations.filter { $0.key != LoadOperation.signOn.rawValue }.values.reduce(0) { $0 + $1.count } }
+    /// Approved card openings and contract signings: the operations the record holds.
+    public var approved: Int {
+        [LoadOperation.cardOpening, .contractSigning].reduce(0) { $0 + (operations[$1.rawValue]?.count ?? 0) }
+    }
 }
 
 /// A second of a run, for the progress line.
@@ -59,7 +62,7 @@ actor LoadStatistics {
     func record(_ operation: LoadOperation, _ latency: Duration) {
         let microseconds = UInt64(max(1, latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000))
         _ = histograms[operation, default: Self.histogram()].record(microseconds)
-        guard operation != .signOn else { return }
+        guard operation != .signOnStorm else { return }
         _ = interval.record(microseconds)
         totalCompleted += 1
     }
@@ -80,7 +83,7 @@ actor LoadStatistics {
         var operations: [String: OperationSummary] = [:]
         for (operation, histogram) in histograms {
             let count = Int(histogram.totalCount)
-            let span = operation == .signOn ? stormSeconds : seconds
+            let span = operation == .signOnStorm ? stormSeconds : seconds
             func ms(_ value: UInt64) -> Double { Double(value) / 1000 }
             operations[operation.rawValue] = OperationSummary(
                 count: count, perSecond: span > 0 ? Double(count) / span : 0, p50: ms(histogram.valueAtPercentile(50)),

@@ -34,6 +34,8 @@ struct LoadCommand: AsyncParsableCommand {
         @Option(help: "Seconds to run (after the sign-on storm).") var duration = 60
         @Option(help: "Open loop: operations a second in all (default: closed loop).") var rate: Double?
         @Option(help: "Share of contract signings, 0 to 1 (the rest are card openings).") var contracts = 0.8
+        @Option(help: "Share of sign-ons, 0 to 1: a signed-in terminal signing on again (new session, fresh keys); the rest are card openings and contract signings.")
+        var signOns = 0.0
         @Option(help: "How many terminals enroll and sign on at the same moment.") var signOnConcurrency = 500
         @Option(help: "Makes the run's card and phone numbers its own (default: from the time).") var runID: Int?
         @Option(help: "Seconds to wait for each answer before resending the same request.") var responseTimeout = 15
@@ -41,8 +43,8 @@ struct LoadCommand: AsyncParsableCommand {
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func validate() throws {
-            guard duration > 0, (0...1).contains(contracts), signOnConcurrency > 0 else {
-                throw ValidationError("--duration and --sign-on-concurrency must be positive, --contracts between 0 and 1")
+            guard duration > 0, (0...1).contains(contracts), (0...1).contains(signOns), signOnConcurrency > 0 else {
+                throw ValidationError("--duration and --sign-on-concurrency must be positive, --contracts and --sign-ons between 0 and 1")
             }
             if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
             if let concurrency, concurrency <= 0 { throw ValidationError("--concurrency must be positive") }
@@ -61,9 +63,10 @@ struct LoadCommand: AsyncParsableCommand {
                     try TerminalOptions.useTLS(pinning: tlsCertificate, host: host, handshakeTimeout: .seconds(Int64(responseTimeout)), in: &connection)
                 }
                 let plan = LoadPlan(terminals: list, operatorNumber: self.operator, operatorKey: key, connection: connection,
-                                    duration: .seconds(duration), rate: rate, contractShare: contracts, setupConcurrency: signOnConcurrency,
+                                    duration: .seconds(duration), rate: rate, contractShare: contracts, signOnShare: signOns,
+                                    setupConcurrency: signOnConcurrency,
                                     runID: runID ?? LoadPlan.defaultRunID())
-                reporter.progress("→ load: \(list.count) terminals, \(duration) s, \(rate.map { "open loop at \($0)/s" } ?? "closed loop"), \(Int(contracts * 100))% contract signings — host \(host):\(port)\(tlsCertificate == nil ? "" : " (TLS)")")
+                reporter.progress("→ load: \(list.count) terminals, \(duration) s, \(rate.map { "open loop at \($0)/s" } ?? "closed loop"), \(signOns > 0 ? "\(Int(signOns * 100))% sign-ons, " : "")\(Int(contracts * 100))% contract signings — host \(host):\(port)\(tlsCertificate == nil ? "" : " (TLS)")")
                 reporter.progress("  enrolling, then signing every terminal on at once …")
                 let recorder = try ApprovalRecorder(url: URL(fileURLWithPath: record))
                 let runner = LoadRunner(plan: plan) { progress in reporter.progress("  " + progress.line) }

@@ -30,7 +30,7 @@ struct CrashTests {
         connection.responseTimeout = .seconds(5)
         connection.retransmissionDelay = .milliseconds(200)
         let plan = LoadPlan(terminals: terminals, operatorNumber: "01", operatorKey: EndToEndTests.operatorKey, connection: connection,
-                            duration: .seconds(8), contractShare: 0.8, unknownOutcomeGrace: .seconds(60))
+                            duration: .seconds(8), contractShare: 0.8, signOnShare: 0.1, unknownOutcomeGrace: .seconds(60))
         let record = host.dataDirectory.deletingLastPathComponent().appendingPathComponent("crash-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: record) }
         let recorder = try ApprovalRecorder(url: record)
@@ -41,7 +41,7 @@ struct CrashTests {
         // Mid-run: once some operations are done, kill the host and start it again.
         while completed.withLockedValue({ $0 }) < 100 { try await Task.sleep(for: .milliseconds(20)) }
         host.kill()
-        let approvedAtKill = completed.withLockedValue { $0 }
+        let completedAtKill = completed.withLockedValue { $0 }
         try await Task.sleep(for: .milliseconds(300))
         let again = try await HostProcess.start(dataDirectory: host.dataDirectory, arguments: ["--port", String(host.port), "--node", "crash-test"])
         restarted.withLockedValue { $0 = again }
@@ -49,7 +49,7 @@ struct CrashTests {
         try await recorder.close()
 
         #expect(result.errors["unknown"] == nil, "every unanswered operation was settled after the restart")
-        #expect(result.approved > approvedAtKill, "the terminals carried on after the restart")
+        #expect(result.approved > completedAtKill, "the terminals carried on after the restart")
         let references = try JSONSerialization.jsonObject(with: Data(try await again.admin(["references"]).utf8)) as? [String: [String]]
         let verification = LoadVerification(records: try ApprovalRecord.read(from: record), hostContracts: references?["contracts"] ?? [],
                                             hostCardOpenings: references?["card_openings"] ?? [])
@@ -63,7 +63,7 @@ struct CrashTests {
             try await Task.sleep(for: .milliseconds(250))
         }
         #expect(undelivered == 0, "the outbox still delivers after the crash")
-        print("crash (\(backend)): \(result.approved) approved (\(approvedAtKill) when killed), \(verification.missing.count) missing, "
+        print("crash (\(backend)): \(result.approved) approved (\(completedAtKill) operations done when killed, sign-ons included), \(verification.missing.count) missing, "
               + "\(verification.duplicated.count) duplicated; errors \(result.errors)")
     }
 }

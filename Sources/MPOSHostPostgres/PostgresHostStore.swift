@@ -132,7 +132,9 @@ public final class PostgresHostStore: HostStore {
                     group.addTask {
                         try await client.withConnection { connection in
                             leased.withLockedValue { $0 = true }
-                            return try await body(PostgresExecutor(connection: connection, logger: logger))
+                            let executor = PostgresExecutor(connection: connection, logger: logger)
+                            guard #available(macOS 15.0, iOS 18.0, *) else { return try await body(executor) }
+                            return try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) { try await body(executor) }
                         }
                     }
                     group.addTask {

@@ -1,0 +1,22 @@
+import NIOCore
+
+/// Runs a task's jobs on one event loop: the loop of the connection a transaction holds.
+///
+/// A transaction is a dozen statements one after another. Run from Swift's thread pool, each
+/// statement's reply arrives on the connection's event loop and is handed back to the pool:
+/// two thread switches per statement, for a few microseconds of work in between. With the
+/// transaction preferring this executor, the reply resumes it on the loop that read it.
+/// What runs there between statements is the request's own processing (tens of
+/// microseconds); nothing in it blocks.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}

@@ -1,7 +1,6 @@
-import Crypto
 import Foundation
 import ISO8583
-@_spi(ClearPIN) import MPOSCrypto
+import MPOSCrypto
 import MPOSProtocol
 
 // Card opening and contract signing: 0200 business messages under the session's keys.

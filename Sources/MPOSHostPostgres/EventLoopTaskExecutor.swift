@@ -6,8 +6,9 @@ import NIOCore
 /// statement's reply arrives on the connection's event loop and is handed back to the pool:
 /// two thread switches per statement, for a few microseconds of work in between. With the
 /// transaction preferring this executor, the reply resumes it on the loop that read it.
-/// What runs there between statements is the request's own processing (tens of
-/// microseconds); nothing in it blocks.
+/// What runs there between statements is the request's own processing: tens of microseconds
+/// for a business request, a few hundred for a sign-on or enrollment (ECDSA, HPKE, key wraps),
+/// during which that loop's other connections wait; nothing in it blocks.
 final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
 

@@ -79,20 +79,6 @@ final class SQLiteDatabase: @unchecked Sendable {
         _ = try rows(sql, table: table)
     }
 
-    /// Hands each commit's log size to `checkpointer` instead of SQLite's own automatic
-    /// checkpoint (``WALCheckpointer``). The caller keeps `checkpointer` alive while this is open.
-    func routeCheckpoints(to checkpointer: WALCheckpointer) {
-        guard let handle else { return }
-        sqlite3_wal_hook(handle, WALCheckpointer.walHook, Unmanaged.passUnretained(checkpointer).toOpaque())
-    }
-
-    /// A passive checkpoint of the main database: copies what it can without waiting for anyone.
-    func checkpointPassive() throws {
-        guard let handle else { throw StoreError(.failure, "database: the store is closed") }
-        let status = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-        guard status == SQLITE_OK else { throw error(status, table: "database") }
-    }
-
     // MARK: - Statements and values
 
     private func prepared(_ sql: String, table: String) throws -> (statement: OpaquePointer, columns: [String: Int]) {

@@ -21,8 +21,6 @@ import NIOConcurrencyHelpers
 /// cost of a request, and a group pays it once.
 public final class SQLiteHostStore: HostStore {
     private let database: SQLiteDatabase
-    /// The file store's checkpointer (none in memory).
-    private let checkpointer: WALCheckpointer?
     private let logger: Logger
     /// Held by the group that is running (and by `close`, `rawScalar`).
     private let lock = AsyncSerialLock()
@@ -34,9 +32,8 @@ public final class SQLiteHostStore: HostStore {
     /// same store would wait for itself forever, so it fails instead.
     @TaskLocal private static var enclosingStore: ObjectIdentifier?
 
-    private init(database: SQLiteDatabase, checkpointer: WALCheckpointer? = nil, logger: Logger) {
+    private init(database: SQLiteDatabase, logger: Logger) {
         self.database = database
-        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -48,11 +45,8 @@ public final class SQLiteHostStore: HostStore {
     /// live in this file: an existing file with wider permissions is logged as a warning.
     public static func open(path: String, logger: Logger = Logger(label: "mpos.store.sqlite")) async throws -> SQLiteHostStore {
         try createOwnerOnlyFile(path, logger: logger)
-        let database = try SQLiteDatabase(path: path)
-        let checkpointer = try WALCheckpointer(path: path)
-        let store = SQLiteHostStore(database: database, checkpointer: checkpointer, logger: logger)
+        let store = SQLiteHostStore(database: try SQLiteDatabase(path: path), logger: logger)
         try await store.prepare(journalMode: "WAL")
-        database.routeCheckpoints(to: checkpointer)
         return store
     }
 
@@ -133,19 +127,13 @@ public final class SQLiteHostStore: HostStore {
     }
 
     /// Waits for the running transaction, then closes the connection; later transactions fail.
-    /// The checkpointer stops first: the last connection to close copies what is left in the
-    /// log into the database file and removes the log.
     public func close() async throws {
         await lock.withLock {
             guard !isClosed.withLockedValue({ $0 }) else { return }
             isClosed.withLockedValue { $0 = true }
-            checkpointer?.stop()
             database.close()
         }
     }
-
-    /// Passive checkpoints the checkpointer has completed: for tests.
-    package var completedCheckpoints: Int { checkpointer?.completedCheckpoints ?? 0 }
 
     /// How many groups have committed (each one `COMMIT`, one `fsync`): for tests.
     package var committedGroups: Int { groupsCommitted.withLockedValue { $0 } }
@@ -199,7 +187,6 @@ public final class SQLiteHostStore: HostStore {
             }
             try await migrate()
         } catch {
-            checkpointer?.stop()
             database.close()
             isClosed.withLockedValue { $0 = true }
             throw error

@@ -241,17 +241,15 @@ struct Context: Sendable {
         }
         switch outcome {
         case .success(let completed):
-            let reference: String
+            let reference: String?   // sign-ons have none
             switch completed {
             case .cardOpened(let opened): reference = opened; slot.card = card; slot.contracts = 0
             case .contractSigned(let signed): reference = signed
-            case .signedOn:
-                await statistics.record(operation, ContinuousClock.now - scheduled)
-                return
+            case .signedOn: reference = nil
             default: return
             }
             await statistics.record(operation, ContinuousClock.now - scheduled)
-            await recorder?.approved(ApprovalRecord(operation: operation, reference: reference, terminal: slot.id))
+            if let reference { await recorder?.approved(ApprovalRecord(operation: operation, reference: reference, terminal: slot.id)) }
         case .failure(let error):
             await statistics.error(LoadRunner.kind(of: error))
             await recover(slot, from: error)

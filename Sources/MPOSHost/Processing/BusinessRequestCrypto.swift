@@ -14,7 +14,7 @@ import MPOSProtocol
 /// only for the session whose key blocks it was computed under, and applies its refusals in
 /// the order the operation's rules give (docs/protocol.md §6).
 ///
-/// The clear PIN exists only inside ``prepare(_:frame:request:terminalID:keys:now:)``: it is
+/// The clear PIN exists only inside ``HostEngine/pinVerificationValue(of:pan:pinKey:)``: it is
 /// turned into its verification value at once and never kept.
 struct PreparedBusinessRequest: Sendable {
     let blocks: SessionKeyCache.Blocks
@@ -70,18 +70,19 @@ struct PreparedBusinessRequest: Sendable {
 
 extension HostEngine {
     /// The preparation for `kind` under `keys` (see ``PreparedBusinessRequest``).
-    func prepare(_ kind: MessageKind, frame: [UInt8], terminalID: String, keys: SessionKeys, blocks: SessionKeyCache.Blocks,
+    /// (`sessionKeys`: the session's; the host's own keys are `self.keys`.)
+    func prepare(_ kind: MessageKind, frame: [UInt8], terminalID: String, sessionKeys: SessionKeys, blocks: SessionKeyCache.Blocks,
                  now: Date) -> PreparedBusinessRequest {
-        guard let authenticated = try? BusinessMessageSecurity.verify(frame, codec: codec, macKey: keys.macKey) else {
-            return PreparedBusinessRequest(blocks: blocks, keys: keys, operation: nil)
+        guard let authenticated = try? BusinessMessageSecurity.verify(frame, codec: codec, macKey: sessionKeys.macKey) else {
+            return PreparedBusinessRequest(blocks: blocks, keys: sessionKeys, operation: nil)
         }
         let operation = Result<PreparedBusinessRequest.Operation, any Error> {
-            let data = try BusinessMessageSecurity.openConfidentialData(of: authenticated, using: keys.dataKey)
+            let data = try BusinessMessageSecurity.openConfidentialData(of: authenticated, using: sessionKeys.dataKey)
             return kind == .cardOpening
-                ? .cardOpening(try prepareCardOpening(data, authenticated, terminalID: terminalID, pinKey: keys.pinKey, now: now))
-                : .contractSigning(try prepareContractSigning(data, authenticated, terminalID: terminalID, pinKey: keys.pinKey))
+                ? .cardOpening(try prepareCardOpening(data, authenticated, terminalID: terminalID, pinKey: sessionKeys.pinKey, now: now))
+                : .contractSigning(try prepareContractSigning(data, authenticated, terminalID: terminalID, pinKey: sessionKeys.pinKey))
         }
-        return PreparedBusinessRequest(blocks: blocks, keys: keys, operation: operation)
+        return PreparedBusinessRequest(blocks: blocks, keys: sessionKeys, operation: operation)
     }
 
     /// Before the transaction: the preparation, if this node holds the keys of the session
@@ -91,7 +92,7 @@ extension HostEngine {
               let keySet = request.text(MPOSField.keySetIdentifier).flatMap(KeySetIdentifier.init(field:)),
               let entry = sessionKeyCache.entry(session: Int64(keySet.session)), entry.keys.keySet == keySet
         else { return nil }
-        return prepare(kind, frame: frame, terminalID: terminalID, keys: entry.keys, blocks: entry.blocks, now: now)
+        return prepare(kind, frame: frame, terminalID: terminalID, sessionKeys: entry.keys, blocks: entry.blocks, now: now)
     }
 
     /// Card opening's rules that need no store, in order: card number, issuer ranges, identity

@@ -22,6 +22,7 @@ extension HostEngine {
             return try signedResponse(c, c.terminal.currentSession == nil ? .invalidTransaction : .keysOutdated)
         }
         guard session.isActive, c.terminal.currentSession == session.number else {
+            sessionKeyCache.remove(session: session.number)
             audit(AuditEvent("\(c.kind.auditName).refused", actor: c.actor, subject: c.subject, outcome: "A1",
                                        details: "keys of session \(session.number) are revoked (\(session.endReason?.rawValue ?? "superseded"))"), c)
             return try signedResponse(c, .keysOutdated)
@@ -31,7 +32,7 @@ extension HostEngine {
             prepared = early
         } else {
             let (keys, blocks) = try sessionKeys(of: session, keySet: keySet)
-            prepared = prepare(c.kind, frame: c.frame, terminalID: c.terminal.id, keys: keys, blocks: blocks, now: c.now)
+            prepared = prepare(c.kind, frame: c.frame, terminalID: c.terminal.id, sessionKeys: keys, blocks: blocks, now: c.now)
         }
         let sessionKeys = prepared.keys
         guard let preparedOperation = prepared.operation else {
@@ -94,8 +95,9 @@ extension HostEngine {
     /// else unwrapped from them under the LMK (and cached for the session's next requests).
     private func sessionKeys(of session: SessionRecord, keySet: KeySetIdentifier) throws -> (SessionKeys, SessionKeyCache.Blocks) {
         let blocks = SessionKeyCache.Blocks(session)
-        if let entry = sessionKeyCache.entry(session: session.number), entry.blocks == blocks, entry.keys.keySet == keySet {
-            return (entry.keys, blocks)
+        if let entry = sessionKeyCache.entry(session: session.number) {
+            if entry.blocks == blocks, entry.keys.keySet == keySet { return (entry.keys, blocks) }
+            sessionKeyCache.remove(session: session.number)
         }
         let keys = SessionKeys(pinKey: try lmk.load(session.pinKeyBlock, as: PINEncryption.self),
                                macKey: try lmk.load(session.macKeyBlock, as: MessageAuthentication.self),

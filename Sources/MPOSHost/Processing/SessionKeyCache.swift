@@ -7,9 +7,11 @@ import MPOSProtocol
 ///
 /// A cache, never an authority: an entry is used only if the session's row, read in the
 /// request's transaction, still holds the very key blocks the entry was unwrapped from (and the
-/// request's usual checks — session live, terminal's current session — pass first). A session
-/// ended on another node has erased blocks and is refused as before; one ended here is dropped
-/// at once. Bounded: past ``capacity`` the oldest entry goes.
+/// request's usual checks — session live, terminal's current session — pass first). An entry is
+/// dropped when this node ends the session, and when a request finds the session ended (by an
+/// administrator, or on another node: its blocks are erased) or its blocks changed; a session
+/// ended elsewhere and never used here again stays until pushed out. Bounded: past
+/// ``capacity`` the oldest entry goes.
 ///
 /// What it changes for key exposure: a live session's keys stay unwrapped in this process's
 /// memory between requests instead of for one request — in the process that holds the LMK and
@@ -33,10 +35,12 @@ final class SessionKeyCache: Sendable {
     }
 
     private struct State {
-        var entries: [Int64: Entry] = [:]
-        /// Session numbers in the order they were added (stale numbers are skipped on eviction).
-        var order: [Int64] = []
+        var entries: [Int64: (entry: Entry, insertion: Int)] = [:]
+        /// (session, insertion) in the order added; a pair whose entry was removed or replaced
+        /// since is skipped on eviction and dropped when the list is compacted.
+        var order: [(session: Int64, insertion: Int)] = []
         var orderStart = 0
+        var insertions = 0
     }
 
     let capacity: Int
@@ -47,21 +51,24 @@ final class SessionKeyCache: Sendable {
     }
 
     func entry(session: Int64) -> Entry? {
-        state.withLockedValue { $0.entries[session] }
+        state.withLockedValue { $0.entries[session]?.entry }
     }
 
     func insert(_ entry: Entry, session: Int64) {
         guard capacity > 0 else { return }
         state.withLockedValue { state in
-            if state.entries.updateValue(entry, forKey: session) == nil { state.order.append(session) }
+            state.insertions += 1
+            state.entries[session] = (entry, state.insertions)
+            state.order.append((session, state.insertions))
             while state.entries.count > capacity, state.orderStart < state.order.count {
                 let oldest = state.order[state.orderStart]
                 state.orderStart += 1
-                state.entries[oldest] = nil
+                if state.entries[oldest.session]?.insertion == oldest.insertion { state.entries[oldest.session] = nil }
             }
-            // Keep the order list from growing with numbers already gone.
-            if state.orderStart > capacity || state.order.count > 2 * capacity + 16 {
-                state.order = state.order[state.orderStart...].filter { state.entries[$0] != nil }
+            // Amortised: the list is rebuilt from the live entries only when it has grown to
+            // twice the capacity, and then holds at most the capacity.
+            if state.order.count - state.orderStart > 2 * capacity + 16 || state.orderStart > capacity {
+                state.order = state.order[state.orderStart...].filter { state.entries[$0.session]?.insertion == $0.insertion }
                 state.orderStart = 0
             }
         }

@@ -30,6 +30,16 @@ struct SessionKeyCacheTests {
         #expect(cache.count == 3)
         #expect(cache.entry(session: 1000) != nil && cache.entry(session: 998) != nil && cache.entry(session: 997) == nil)
 
+        // A session removed and cached again is evicted by its new place in the order, not its old.
+        let again = SessionKeyCache(capacity: 2)
+        again.insert(try Self.entry(1, blocks: "1"), session: 1)
+        again.insert(try Self.entry(2, blocks: "2"), session: 2)
+        again.remove(session: 1)
+        again.insert(try Self.entry(1, blocks: "1b"), session: 1)
+        again.insert(try Self.entry(3, blocks: "3"), session: 3)
+        #expect(again.entry(session: 1)?.blocks == (try Self.entry(1, blocks: "1b")).blocks)
+        #expect(again.entry(session: 2) == nil && again.entry(session: 3) != nil)
+
         let off = SessionKeyCache(capacity: 0)
         off.insert(try Self.entry(1, blocks: "1"), session: 1)
         #expect(off.count == 0)
@@ -82,6 +92,8 @@ struct SessionKeyCacheTests {
             try await h.admin.forceSignOff(terminal.id)
             #expect(h.host.sessionKeyCache.count == 1)
             #expect(try await terminal.signContract(HostHarness.cardNumber(43)).code == .keysOutdated)
+            // The refusal found the session ended: its keys are dropped here too.
+            #expect(h.host.sessionKeyCache.count == 0)
             #expect(try await h.admin.contracts().isEmpty)
         }
     }

@@ -32,6 +32,7 @@ struct SQLiteHostStoreTests {
             #expect(try await reopened.rawScalar("PRAGMA secure_delete") == "1")
             #expect(try await reopened.rawScalar("PRAGMA busy_timeout") == "5000")
             #expect(try await reopened.rawScalar("PRAGMA temp_store") == "2")   // MEMORY
+            #expect(try await reopened.rawScalar("PRAGMA wal_autocheckpoint") == "4000")
             #expect(try await reopened.rawScalar("SELECT group_concat(version) FROM schema_migrations") == "1,2")
             try await reopened.close()
         }
@@ -82,31 +83,6 @@ struct SQLiteHostStoreTests {
             #expect(Set(try await store.transaction { tx async throws in try await tx.terminals() }.map(\.id))
                     == Set(succeeded.keys.map { "T\($0)" }))
             try await store.close()
-        }
-    }
-
-    @Test("the log is checkpointed by the checkpointer's thread, not the writer; the data survives reopening")
-    func backgroundCheckpoints() async throws {
-        try await withFolder { folder in
-            let path = folder.appendingPathComponent("host.sqlite").path
-            let store = try await SQLiteHostStore.open(path: path)
-            _ = try await store.rawScalar("CREATE TABLE filler (bytes BLOB)")
-            // 60 commits of 25 pages each: past the 1,000 pages that ask for a checkpoint, short
-            // of the 4,000 at which the writer would checkpoint itself.
-            for _ in 0..<60 { _ = try await store.rawScalar("INSERT INTO filler VALUES (randomblob(100000))") }
-            var waited = 0
-            while store.completedCheckpoints == 0, waited < 200 {
-                try await Task.sleep(for: .milliseconds(50))
-                waited += 1
-            }
-            #expect(store.completedCheckpoints >= 1)
-            // Whatever the checkpointer copied, the database reads the same.
-            #expect(try await store.rawScalar("SELECT count(*) FROM filler") == "60")
-            try await store.close()
-            let reopened = try await SQLiteHostStore.open(path: path)
-            #expect(try await reopened.rawScalar("SELECT count(*) FROM filler") == "60")
-            #expect(try await reopened.rawScalar("PRAGMA integrity_check") == "ok")
-            try await reopened.close()
         }
     }
 

@@ -143,10 +143,14 @@ struct Table {
 }
 
 func printJSON(_ value: some Encodable) {
+    if let data = try? jsonData(value) { Swift.print(String(decoding: data, as: UTF8.self)) }
+}
+
+func jsonData(_ value: some Encodable) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
-    if let data = try? encoder.encode(value) { Swift.print(String(decoding: data, as: UTF8.self)) }
+    return try encoder.encode(value)
 }
 
 var isInteractive: Bool { SecretInput.isInteractive }

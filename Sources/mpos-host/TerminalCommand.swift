@@ -1,6 +1,8 @@
+import Foundation
 import ArgumentParser
 import MPOSCrypto
 import MPOSHost
+import MPOSHostRuntime
 
 struct TerminalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,10 +15,15 @@ struct TerminalCommand: AsyncParsableCommand {
         @Option(help: "Terminal ID, 8 characters (field 41); default: the next free number.") var id: String?
         @Option(help: "Where the terminal is, for people.") var label: String
         @Option(help: "Add this many terminals at once (numbered in turn; --json prints a list), e.g. for `mpos-terminal load`.") var count: Int?
+        @Option(help: "With --count: write the list (terminal IDs and their enrollment codes, JSON) to this new file, readable by its owner only, instead of printing it.")
+        var output: String?
 
         func validate() throws {
             if let count, !(1...100_000).contains(count) { throw ValidationError("--count must be 1 to 100000") }
             if count != nil, id != nil { throw ValidationError("--count numbers the terminals itself: leave out --id") }
+            if output != nil, count == nil { throw ValidationError("--output goes with --count") }
+            // Checked before any code is issued: codes that cannot be written are lost.
+            if let output, FileManager.default.fileExists(atPath: output) { throw ValidationError("\(output) exists already") }
         }
 
         func run() async throws {
@@ -30,6 +37,14 @@ struct TerminalCommand: AsyncParsableCommand {
                             added.append(["terminal_id": record.id, "enrollment_code": code])
                         }
                         return added
+                    }
+                    if let output {
+                        // Live enrollment codes: owner-only, and never over an existing file.
+                        guard !FileManager.default.fileExists(atPath: output),
+                              FileManager.default.createFile(atPath: output, contents: try jsonData(added), attributes: [.posixPermissions: 0o600])
+                        else { throw HostSetupError("cannot write \(output) (it must not exist yet)") }
+                        print("Added \(count) terminals (\(label)); their one-time enrollment codes are in \(output) (owner-only).")
+                        return
                     }
                     if global.json { printJSON(added); return }
                     for terminal in added { print("\(terminal["terminal_id"]!)  \(terminal["enrollment_code"]!)") }

@@ -11,7 +11,7 @@ struct LoadCommand: AsyncParsableCommand {
         commandName: "load",
         abstract: "Load a running host with many simulated terminals; `load verify` checks a run's approvals against the host.",
         discussion: """
-            The terminals come from the host: `mpos-host terminal add --count N --label load --json > terminals.json` \
+            The terminals come from the host: `mpos-host terminal add --count N --label load --output terminals.json` \
             (the file holds their one-time enrollment codes: keep it private, delete it once the terminals are enrolled). \
             Each is enrolled and signed on through the real protocol (all at once: the sign-on storm), opens a card, \
             then makes card openings and contract signings until --duration is over: each as soon as the last is \
@@ -28,7 +28,7 @@ struct LoadCommand: AsyncParsableCommand {
         @Option(help: "The host's address.") var host = "127.0.0.1"
         @Option(help: "The host's port.") var port = 8583
         @Option(help: "Speak TLS, trusting only this host certificate (PEM).") var tlsCertificate: String?
-        @Option(help: "The terminals: `mpos-host terminal add --count N --json` output.") var terminals: String
+        @Option(help: "The terminals: the file `mpos-host terminal add --count N --output FILE` wrote.") var terminals: String
         @Option(help: "Use at most this many of them (default: all).") var concurrency: Int?
         @Option(help: "The operator who signs every terminal on.") var `operator` = "01"
         @Option(help: "Seconds to run (after the sign-on storm).") var duration = 60
@@ -48,6 +48,8 @@ struct LoadCommand: AsyncParsableCommand {
             }
             if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
             if let concurrency, concurrency <= 0 { throw ValidationError("--concurrency must be positive") }
+            if let runID, !(0..<10_000).contains(runID) { throw ValidationError("--run-id is 0 to 9999") }
+            guard responseTimeout > 0 else { throw ValidationError("--response-timeout must be positive") }
         }
 
         func run() async throws {

@@ -39,6 +39,15 @@ struct CLITests {
         #expect(terminal["terminal_id"] == "00000001")
         #expect(terminal["enrollment_code"]?.count == 39)
 
+        // Many terminals' one-time codes go to a new owner-only file, never over an existing one.
+        let codes = folder.appendingPathComponent("terminals.json").path
+        #expect(try await run(["terminal", "add", "--count", "3", "--label", "load", "--output", codes], dataDirectory: data).status == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: codes)[.posixPermissions] as? Int == 0o600)
+        let listed = try JSONDecoder().decode([[String: String]].self, from: Data(contentsOf: URL(fileURLWithPath: codes)))
+        #expect(listed.map { $0["terminal_id"] } == ["00000002", "00000003", "00000004"])
+        #expect(try await run(["terminal", "add", "--count", "1", "--label", "load", "--output", codes], dataDirectory: data).status == 64)
+        #expect(try await run(["terminal", "show", "00000005"], dataDirectory: data).status == 1)  // no code issued in vain
+
         let operators = try await run(["operator", "list", "--json"], dataDirectory: data)
         #expect(operators.output.contains("\"number\" : \"01\"") && operators.output.contains("\"state\" : \"active\""))
         #expect(!operators.output.contains("Op#5417"))

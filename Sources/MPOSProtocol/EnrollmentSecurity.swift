@@ -1,3 +1,4 @@
+import Crypto
 public import ISO8583
 public import MPOSCrypto
 
@@ -61,9 +62,13 @@ public struct EnrollmentCode: Sendable, CustomStringConvertible, CustomDebugStri
 /// two different points), then 127 = the device's signature over every byte before it
 /// (possession of the private key), then 128 = AES-CMAC under `K_EC` (request direction) over
 /// every byte before it (knowledge of the code).
-/// Response: 39, 7, 11, 41, 70 echoed, 120 = the host's signing key ‖ sealing key, 127 = host
-/// signature, 128 = CMAC under `K_EC`. The terminal trusts the host keys only if that CMAC
-/// verifies: then they are pinned.
+/// Response: 7, 11, 39, 41, 70 echoed, 120 = the host's signing key ‖ sealing key, 121 =
+/// SHA-256 of the request message it answers (as on every host-signed response), 127 = host
+/// signature, 128 = CMAC under `K_EC` (response direction). The terminal trusts the host keys
+/// only if that CMAC verifies and 121 names its own request: then they are pinned.
+///
+/// Each direction has its own pair of functions, so a request cannot be protected or checked
+/// as a response: the MTI must match the direction, and the direction picks the `K_EC`.
 public enum EnrollmentSecurity {
     static let signatureLength = 64, macLength = 16
 
@@ -85,10 +90,62 @@ public enum EnrollmentSecurity {
         }
     }
 
-    /// Encodes `message` (with 120 set; MTI 0800 or 0810) signed and MACed: 127, then 128.
-    public static func protect(_ message: ISO8583Message, signingKey: SigningPrivateKey, code: EnrollmentCode, terminalID: String, codec: ISO8583Codec) throws -> [UInt8] {
+    // MARK: Terminal → host
+
+    /// Encodes an 0800 enrollment request (with 120 set) signed and MACed: 127, then 128.
+    public static func protectRequest(_ message: ISO8583Message, signingKey: SigningPrivateKey, code: EnrollmentCode, terminalID: String,
+                                      codec: ISO8583Codec) throws -> [UInt8] {
+        try protect(message, direction: .request, signingKey: signingKey, code: code, terminalID: terminalID, codec: codec)
+    }
+
+    /// The host decodes an 0800 enrollment request and verifies 128 (the code) first, then 127
+    /// (signed by the key in its own field 120). Returns the message and the device's keys, to
+    /// enroll. Any failure is `63`.
+    public static func verifyRequest(_ bytes: [UInt8], codec: ISO8583Codec, code: EnrollmentCode, terminalID: String) throws
+        -> (message: AuthenticatedMessage, signing: SigningPublicKey, sealing: SealingPublicKey)
+    {
+        try verify(bytes, direction: .request, codec: codec, code: code, terminalID: terminalID)
+    }
+
+    // MARK: Host → terminal
+
+    /// Encodes an 0810 enrollment response (with 120 set) answering the request message
+    /// `request`: 121 = its SHA-256, then 127, then 128.
+    public static func protectResponse(_ message: ISO8583Message, answering request: [UInt8], signingKey: SigningPrivateKey, code: EnrollmentCode,
+                                       terminalID: String, codec: ISO8583Codec) throws -> [UInt8] {
         var message = message
-        let response = try isResponse(message)
+        message[MPOSField.requestDigest] = Array(SHA256.hash(data: request))
+        return try protect(message, direction: .response, signingKey: signingKey, code: code, terminalID: terminalID, codec: codec)
+    }
+
+    /// The terminal decodes an 0810 enrollment response and verifies 128, then 127, then that
+    /// 121 is the digest of `request`, the message it sent. Returns the host's keys, to pin.
+    public static func verifyResponse(_ bytes: [UInt8], answering request: [UInt8], codec: ISO8583Codec, code: EnrollmentCode, terminalID: String) throws
+        -> (message: AuthenticatedMessage, signing: SigningPublicKey, sealing: SealingPublicKey)
+    {
+        let verified = try verify(bytes, direction: .response, codec: codec, code: code, terminalID: terminalID)
+        guard verified.message.message[MPOSField.requestDigest] == Array(SHA256.hash(data: request)) else {
+            throw ProtocolError(.signatureInvalid, "the enrollment response answers another request (field 121)")
+        }
+        return verified
+    }
+
+    // MARK: Both
+
+    private enum Direction {
+        case request, response
+
+        var mti: MessageTypeIndicator {
+            self == .request ? MessageKind.enrollment.requestMTI : MessageKind.enrollment.responseMTI
+        }
+    }
+
+    private static func protect(_ message: ISO8583Message, direction: Direction, signingKey: SigningPrivateKey, code: EnrollmentCode, terminalID: String,
+                                codec: ISO8583Codec) throws -> [UInt8] {
+        var message = message
+        guard message.mti == direction.mti else {
+            throw ProtocolError(.missingOrUnexpectedField, "an enrollment \(direction) is \(direction.mti.rawValue)")
+        }
         guard !message.presentFields.contains(where: { $0 >= MPOSField.signature }) else {
             throw ProtocolError(.missingOrUnexpectedField, "fields 127 and 128 are added here")
         }
@@ -98,25 +155,24 @@ public enum EnrollmentSecurity {
         let signatureEnd = bytes.count - macLength
         let signature = try signingKey.signature(for: bytes[..<(signatureEnd - signatureLength)])
         bytes.replaceSubrange((signatureEnd - signatureLength)..<signatureEnd, with: signature)
-        let mac = try CMAC.authenticationCode(for: bytes[..<signatureEnd], using: code.proofKey(terminalID: terminalID, response: response))
+        let mac = try CMAC.authenticationCode(for: bytes[..<signatureEnd], using: code.proofKey(terminalID: terminalID, response: direction == .response))
         bytes.replaceSubrange(signatureEnd..., with: mac)
         return bytes
     }
 
-    /// Decodes a received enrollment message and verifies 128 (the code, in the direction its
-    /// MTI says) first, then 127 (signed by the key in its own field 120). Returns the message
-    /// and those keys: the device's, to enroll; or the host's, to pin. Any failure is `63`.
-    public static func verify(_ bytes: [UInt8], codec: ISO8583Codec, code: EnrollmentCode, terminalID: String) throws
+    private static func verify(_ bytes: [UInt8], direction: Direction, codec: ISO8583Codec, code: EnrollmentCode, terminalID: String) throws
         -> (message: AuthenticatedMessage, signing: SigningPublicKey, sealing: SealingPublicKey)
     {
         let message = try decode(bytes, codec: codec)
-        let response = try isResponse(message)
+        guard message.mti == direction.mti else {
+            throw ProtocolError(.signatureInvalid, "an enrollment \(direction) is \(direction.mti.rawValue)")
+        }
         guard message[MPOSField.secondaryMAC] != nil, message[MPOSField.signature]?.count == signatureLength,
               bytes.count > signatureLength + macLength + 3
         else { throw ProtocolError(.signatureInvalid, "an enrollment message ends with a 64-byte field 127 and field 128") }
         let signatureEnd = bytes.count - macLength
         do {
-            try CMAC.verify(bytes[signatureEnd...], for: bytes[..<signatureEnd], using: code.proofKey(terminalID: terminalID, response: response))
+            try CMAC.verify(bytes[signatureEnd...], for: bytes[..<signatureEnd], using: code.proofKey(terminalID: terminalID, response: direction == .response))
         } catch {
             throw ProtocolError(.signatureInvalid, "the enrollment code proof does not verify")
         }
@@ -127,13 +183,5 @@ public enum EnrollmentSecurity {
             throw ProtocolError(.signatureInvalid, "the enrollment signature does not verify")
         }
         return (AuthenticatedMessage(message: message, bytes: bytes), keys.signing, keys.sealing)
-    }
-
-    private static func isResponse(_ message: ISO8583Message) throws(ProtocolError) -> Bool {
-        switch message.mti {
-        case MessageKind.enrollment.requestMTI: return false
-        case MessageKind.enrollment.responseMTI: return true
-        default: throw ProtocolError(.missingOrUnexpectedField, "an enrollment message is 0800 or 0810")
-        }
     }
 }

@@ -118,7 +118,7 @@ public struct TerminalStateMachine: Sendable {
         try require(state == .unenrolled, "enrollment is for an unenrolled terminal")
         var message = header(.enrollment, time: time)
         message[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: credentials.deviceSigning.publicKey, sealing: credentials.deviceSealing.publicKey)
-        let frame = try EnrollmentSecurity.protect(message, signingKey: credentials.deviceSigning, code: code, terminalID: credentials.terminalID, codec: codec)
+        let frame = try EnrollmentSecurity.protectRequest(message, signingKey: credentials.deviceSigning, code: code, terminalID: credentials.terminalID, codec: codec)
         start(.enrollment, message, frame: frame, code: code, next: .enrolling)
         return frame
     }
@@ -168,7 +168,7 @@ public struct TerminalStateMachine: Sendable {
             case .enrollment:
                 let verified: (message: AuthenticatedMessage, signing: SigningPublicKey, sealing: SealingPublicKey)
                 do {
-                    verified = try EnrollmentSecurity.verify(frame, codec: codec, code: pending.enrollmentCode!, terminalID: credentials.terminalID)
+                    verified = try EnrollmentSecurity.verifyResponse(frame, answering: pending.frame, codec: codec, code: pending.enrollmentCode!, terminalID: credentials.terminalID)
                 } catch {
                     // Before enrollment no host key is pinned, and a host that does not know the
                     // terminal or its code cannot prove itself: a refusal that answers this request

@@ -63,7 +63,7 @@ public enum WorkedExample {
     static let hostSealingScalar = "0202020202020202020202020202020202020202020202020202020202020202"
     static let deviceSigningScalar = "0303030303030303030303030303030303030303030303030303030303030303"
     static let deviceSealingScalar = "0404040404040404040404040404040404040404040404040404040404040404"
-    static let enrollmentCode = "00112233-44556677-8899AABB-CCDDEEFF"
+    static let enrollmentCode = "0011-2233-4455-6677-8899-AABB-CCDD-EEFF"
     static let pinKey = "11111111111111111111111111111111"
     static let macKey = "22222222222222222222222222222222"
     static let dataKey = "33333333333333333333333333333333"
@@ -95,10 +95,10 @@ public enum WorkedExample {
         // Enrollment.
         var enrollment = header(.enrollment, stan: "000001", time: "1127090000")
         enrollment[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: deviceSigning.publicKey, sealing: deviceSealing.publicKey)
-        let enrollmentRequest = try EnrollmentSecurity.protect(enrollment, signingKey: deviceSigning, code: code, terminalID: terminalID, codec: codec)
+        let enrollmentRequest = try EnrollmentSecurity.protectRequest(enrollment, signingKey: deviceSigning, code: code, terminalID: terminalID, codec: codec)
         var enrolled = respond(to: enrollment, .enrollment)
         enrolled[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: hostSigning.publicKey, sealing: hostSealing.publicKey)
-        let enrollmentResponse = try EnrollmentSecurity.protect(enrolled, signingKey: hostSigning, code: code, terminalID: terminalID, codec: codec)
+        let enrollmentResponse = try EnrollmentSecurity.protectResponse(enrolled, answering: enrollmentRequest, signingKey: hostSigning, code: code, terminalID: terminalID, codec: codec)
 
         // Steps 101-104: sign-on.
         var signOn = header(.signOn, stan: "000002", time: "1127090100")

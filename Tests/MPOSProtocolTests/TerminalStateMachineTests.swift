@@ -22,11 +22,11 @@ struct ScriptedHost {
         let request = try codec.decode(frame)
         switch MessageKind(request: request)! {
         case .enrollment:
-            let verified = try EnrollmentSecurity.verify(frame, codec: codec, code: code, terminalID: "00000001")
+            let verified = try EnrollmentSecurity.verifyRequest(frame, codec: codec, code: code, terminalID: "00000001")
             (deviceSigning, deviceSealing) = (verified.signing, verified.sealing)
             var response = reply(to: request, answer)
             response[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: signing.publicKey, sealing: sealing.publicKey)
-            return try EnrollmentSecurity.protect(response, signingKey: signing, code: code, terminalID: "00000001", codec: codec)
+            return try EnrollmentSecurity.protectResponse(response, answering: frame, signingKey: signing, code: code, terminalID: "00000001", codec: codec)
         case .signOn:
             let authenticated = try MessageSignature.verify(frame, codec: codec, signer: deviceSigning!)
             #expect(try SignOnSecurity.openCredentials(of: authenticated, with: sealing) == OperatorCredentials(number: "01", key: "111111"))

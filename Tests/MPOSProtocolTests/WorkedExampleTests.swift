@@ -72,16 +72,19 @@ struct WorkedExampleTests {
         let hostSealing = try SealingPrivateKey(unsafeRawRepresentation: Hex.decode(WorkedExample.hostSealingScalar))
         let deviceSealing = try SealingPrivateKey(unsafeRawRepresentation: Hex.decode(WorkedExample.deviceSealingScalar))
 
-        let enrolled = try EnrollmentSecurity.verify(bytes("enrollment", "0800 request frame", in: t), codec: codec, code: code, terminalID: WorkedExample.terminalID)
+        let enrollmentRequest = try bytes("enrollment", "0800 request frame", in: t)
+        let enrolled = try EnrollmentSecurity.verifyRequest(enrollmentRequest, codec: codec, code: code, terminalID: WorkedExample.terminalID)
         #expect(enrolled.signing == device)
-        let pinned = try EnrollmentSecurity.verify(bytes("enrollment", "0810 response frame", in: t), codec: codec, code: code, terminalID: WorkedExample.terminalID)
+        let pinned = try EnrollmentSecurity.verifyResponse(bytes("enrollment", "0810 response frame", in: t), answering: enrollmentRequest, codec: codec, code: code,
+                                                        terminalID: WorkedExample.terminalID)
         #expect(pinned.signing == host && pinned.sealing == hostSealing.publicKey)
 
         let operatorCredentials = try OperatorCredentials(number: "01", key: "111111")
         for (step, request, response) in [("101-104", "0800 request frame", "0810 response frame"), ("112", "0820 request frame", "0830 response frame")] {
             let authenticated = try MessageSignature.verify(bytes(step, request, in: t), codec: codec, signer: device)
             #expect(try SignOnSecurity.openCredentials(of: authenticated, with: hostSealing) == operatorCredentials, "\(step)")
-            _ = try MessageSignature.verify(bytes(step, response, in: t), codec: codec, signer: host)
+            // Field 121: each response names the request it answers.
+            _ = try MessageSignature.verifyResponse(bytes(step, response, in: t), answering: bytes(step, request, in: t), codec: codec, signer: host)
         }
 
         // Sign-on response: the TMK opens, matches the derivation, and unwraps the stated keys.

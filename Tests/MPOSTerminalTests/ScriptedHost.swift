@@ -40,10 +40,10 @@ struct ScriptedHost {
         var response = kind.response(to: request, code: answer)
         switch kind {
         case .enrollment:
-            let verified = try EnrollmentSecurity.verify(frame, codec: codec, code: code, terminalID: Self.terminalID)
+            let verified = try EnrollmentSecurity.verifyRequest(frame, codec: codec, code: code, terminalID: Self.terminalID)
             (deviceSigning, deviceSealing) = (verified.signing, verified.sealing)
             response[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: signing.publicKey, sealing: sealing.publicKey)
-            return try EnrollmentSecurity.protect(response, signingKey: signing, code: code, terminalID: Self.terminalID, codec: codec)
+            return try EnrollmentSecurity.protectResponse(response, answering: frame, signingKey: signing, code: code, terminalID: Self.terminalID, codec: codec)
         case .signOn:
             let authenticated = try MessageSignature.verify(frame, codec: codec, signer: deviceSigning!)
             #expect(try SignOnSecurity.openCredentials(of: authenticated, with: sealing) == OperatorCredentials(number: "01", key: "111111"))

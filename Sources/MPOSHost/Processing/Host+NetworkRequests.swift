@@ -22,7 +22,7 @@ extension HostEngine {
         let code = try EnrollmentCode(baseDerivationKey: lmk.load(codeBlock, as: BaseDerivation.self))
         let verified: (message: AuthenticatedMessage, signing: SigningPublicKey, sealing: SealingPublicKey)
         do {
-            verified = try EnrollmentSecurity.verify(c.frame, codec: codec, code: code, terminalID: c.terminal.id)
+            verified = try EnrollmentSecurity.verifyRequest(c.frame, codec: codec, code: code, terminalID: c.terminal.id)
         } catch {
             // Counted for administrators, never a lockout: a 128-bit code cannot be guessed, and
             // a lockout would let anyone who knows a terminal ID void its code.
@@ -54,7 +54,7 @@ extension HostEngine {
     private func enrollmentResponse(_ c: RequestContext, _ code: ResponseCode, code enrollmentCode: EnrollmentCode) throws -> [UInt8] {
         var response = c.kind.response(to: c.request, code: code)
         response[MPOSField.publicKeys] = EnrollmentSecurity.publicKeysField(signing: keys.signing.publicKey, sealing: keys.sealing.publicKey)
-        return try EnrollmentSecurity.protect(response, signingKey: keys.signing, code: enrollmentCode, terminalID: c.terminal.id, codec: codec)
+        return try EnrollmentSecurity.protectResponse(response, answering: c.frame, signingKey: keys.signing, code: enrollmentCode, terminalID: c.terminal.id, codec: codec)
     }
 
     // MARK: Sign-on, sign-off, echo (0800/001, 0820/002, 0800/301)

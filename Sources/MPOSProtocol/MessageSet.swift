@@ -66,6 +66,34 @@ public enum MessageKind: Sendable, CaseIterable, CustomStringConvertible {
         self = kind
     }
 
+    /// The fields a request of this kind carries — exactly these (docs/protocol.md §4.2): the
+    /// host answers a request with any other set `30`, before it reads anything else.
+    public var requestFields: [Int] {
+        switch self {
+        case .enrollment:
+            [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.networkManagementCode,
+             MPOSField.publicKeys, MPOSField.signature, MPOSField.secondaryMAC]
+        case .signOn, .signOff:
+            [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.sealedEnvelope,
+             MPOSField.networkManagementCode, MPOSField.signature]
+        case .echoTest:
+            [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.networkManagementCode, MPOSField.signature]
+        case .cardOpening, .contractSigning:
+            [MPOSField.processingCode, MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, MPOSField.pinBlock,
+             MPOSField.keySetIdentifier, MPOSField.confidentialData, MPOSField.messageAuthenticationCode]
+        }
+    }
+
+    /// The items field 61 of a business request carries — all of them, and no other
+    /// (docs/protocol.md §5): the host answers `30` otherwise. Empty for network messages.
+    public var confidentialDataTags: Set<ConfidentialData.Tag> {
+        switch self {
+        case .cardOpening: [.cardNumber, .identityDocumentType, .identityDocumentNumber]
+        case .contractSigning: [.cardNumber, .carrierCode, .phoneNumber, .tariff]
+        case .enrollment, .signOn, .signOff, .echoTest: []
+        }
+    }
+
     /// A request of this kind with its header: MTI, field 3 or 70, and fields 7, 11, 41.
     /// - Parameters: `transmissionTime` is field 7 (`MMDDhhmmss`), `stan` field 11 (6 digits).
     public func request(transmissionTime: String, stan: String, terminalID: String) -> ISO8583Message {

@@ -78,6 +78,9 @@ extension HostEngine {
         }
         let operation = Result<PreparedBusinessRequest.Operation, any Error> {
             let data = try BusinessMessageSecurity.openConfidentialData(of: authenticated, using: sessionKeys.dataKey)
+            guard Set(data.items.map(\.tag)) == kind.confidentialDataTags else {
+                throw ProtocolError(.confidentialDataInvalid, "field 61 must hold exactly the items the operation takes")
+            }
             return kind == .cardOpening
                 ? .cardOpening(try prepareCardOpening(data, authenticated, terminalID: terminalID, pinKey: sessionKeys.pinKey, now: now))
                 : .contractSigning(try prepareContractSigning(data, authenticated, terminalID: terminalID, pinKey: sessionKeys.pinKey))

@@ -65,6 +65,12 @@ public final class HostEngine: Sendable {
         guard let request = try? codec.decode(frame), let kind = MessageKind(request: request),
               let terminalID = request.text(MPOSField.terminalID), request.text(MPOSField.systemTraceAuditNumber) != nil
         else { return .close }
+        // Exactly the fields the request's kind carries: anything else is a terminal fault,
+        // answered before the store is read (signed: no key of the terminal is needed).
+        guard request.presentFields == kind.requestFields else {
+            count(kind, code: ResponseCode.formatError.rawValue)
+            return (try? signedResponse(kind, to: request, frame: frame, .formatError)).map(Reply.respond) ?? .close
+        }
         do {
             let start = ContinuousClock.now
             // A business request's cryptography, done here — in parallel with other requests —
@@ -85,7 +91,7 @@ public final class HostEngine: Sendable {
             record(kind, terminalID: terminalID, response: response, since: start)
             return .respond(response)
         } catch {
-            Counter(label: "mpos_requests_total", dimensions: [("operation", kind.auditName), ("code", ResponseCode.systemMalfunction.rawValue)]).increment()
+            count(kind, code: ResponseCode.systemMalfunction.rawValue)
             // Nothing was committed. The response is signed: the session's keys may be unknown.
             logger.error("request failed; nothing committed, answered 96", metadata: [
                 "operation": "\(kind)", "terminal": "\(terminalID)", "error": "\(Self.loggable(error))",
@@ -112,7 +118,7 @@ public final class HostEngine: Sendable {
     /// a field of the message.
     private func record(_ kind: MessageKind, terminalID: String, response: [UInt8], since start: ContinuousClock.Instant) {
         let code = (try? codec.decode(response))?.text(MPOSField.responseCode) ?? "?"
-        Counter(label: "mpos_requests_total", dimensions: [("operation", kind.auditName), ("code", code)]).increment()
+        count(kind, code: code)
         if logger.logLevel <= .debug {
             let elapsed = (ContinuousClock.now - start).components
             logger.debug("request", metadata: [
@@ -120,6 +126,10 @@ public final class HostEngine: Sendable {
                 "ms": "\(Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15)",
             ])
         }
+    }
+
+    private func count(_ kind: MessageKind, code: String) {
+        Counter(label: "mpos_requests_total", dimensions: [("operation", kind.auditName), ("code", code)]).increment()
     }
 
     /// An error as it may be logged: the project's own errors carry no secret by design; of

@@ -43,6 +43,44 @@ struct FormatAndFailureTests {
         }
     }
 
+    @Test("field 61 with an item the operation does not take gets 30, and nothing is opened", arguments: StoreBackend.allCases)
+    func extraConfidentialItem(backend: StoreBackend) async throws {
+        try await HostHarness.run(backend) { h in
+            var terminal = try await h.terminal()
+            var data = ConfidentialData()
+            data.set(.cardNumber, text: HostHarness.cardNumber(61))
+            data.set(.identityDocumentType, text: "01")
+            data.set(.identityDocumentNumber, text: HostHarness.identityNumber)
+            data.set(.tariff, text: "monthly")  // a contract's item, in a card opening
+            let frame = try terminal.machine.businessRequest(.cardOpening, pin: PIN("1234"), cardNumber: PrimaryAccountNumber(HostHarness.cardNumber(61)),
+                                                             confidential: data, at: h.clock.now)
+            #expect(try await terminal.send(frame) == .answered(.formatError, retrievalReference: nil))
+            #expect(try await h.admin.cards().isEmpty)
+        }
+    }
+
+    @Test("a request with a field its message does not carry, or without one it must, gets a signed 30 before anything else", arguments: StoreBackend.allCases)
+    func exactFieldSets(backend: StoreBackend) async throws {
+        try await HostHarness.run(backend) { h in
+            var terminal = try await h.terminal(signedOn: false)
+            let codec = ISO8583Codec(specification: .mpos)
+            let signOn = try terminal.machine.signOn(operator: OperatorCredentials(number: HostHarness.operatorNumber, key: HostHarness.operatorKey), at: h.clock.now)
+            var withExtra = try codec.decode(signOn)
+            withExtra.setText(MPOSField.retrievalReferenceNumber, "000000000001")
+            var withoutEnvelope = try codec.decode(signOn)
+            withoutEnvelope[MPOSField.sealedEnvelope] = nil
+            for message in [withExtra, withoutEnvelope] {
+                let frame = try codec.encode(message)
+                guard case .respond(let response) = await terminal.reply(to: frame) else { Issue.record("closed"); return }
+                // 30, not 63: the field set is checked before the signature (which these fail).
+                #expect(try signedResponseCode(response, answering: frame, host: h.host) == .formatError)
+            }
+            #expect(try await h.terminalRecord(terminal.id).currentSession == nil)
+            // The genuine request still signs on: nothing was recorded against its STAN.
+            guard case .signedIn = try await terminal.send(signOn) else { Issue.record("the genuine sign-on was refused"); return }
+        }
+    }
+
     @Test("a business message without field 53 gets a signed 30", arguments: StoreBackend.allCases)
     func missingKeySet(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in

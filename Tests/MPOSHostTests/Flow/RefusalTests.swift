@@ -187,6 +187,23 @@ struct RefusalTests {
         }
     }
 
+    @Test("wrong enrollment codes never void the genuine one: after 20, the code still enrolls the device", arguments: StoreBackend.allCases)
+    func wrongCodesVoidNothing(backend: StoreBackend) async throws {
+        try await HostHarness.run(backend) { h in
+            let (record, code) = try await h.admin.addTerminal(label: "new")
+            var terminal = SimulatedTerminal(harness: h, id: record.id)
+            for _ in 1...20 {
+                var stranger = TerminalStateMachine(credentials: .init(terminalID: record.id))
+                let frame = try stranger.enroll(code: EnrollmentCode(), at: h.clock.now)
+                guard case .respond(let response) = await terminal.reply(to: frame) else { Issue.record("closed"); return }
+                #expect(try signedResponseCode(response, answering: frame, host: h.host) == .securityViolation)
+            }
+            #expect(try await h.terminalRecord(record.id).enrollmentFailures == 20)
+            #expect(try await h.admin.auditTail(30).filter { $0.event == "terminal.enrollment.failed" }.count == 20)
+            #expect(try await terminal.enroll(code) == .enrolled)
+        }
+    }
+
     @Test("a replaced device: an administrator resets the terminal, which enrolls anew with a new code", arguments: StoreBackend.allCases)
     func resetTerminal(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in
@@ -262,15 +279,17 @@ struct RefusalTests {
         }
     }
 
-    @Test("a captured sign-off replayed into a later session changes nothing", arguments: StoreBackend.allCases)
+    @Test("a captured sign-off replayed into a later session gets its stored 0830 again and changes nothing", arguments: StoreBackend.allCases)
     func replayedSignOff(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in
             var terminal = try await h.terminal()
             #expect(try await terminal.signOff() == .signedOff)
-            let captured = terminal.lastRequest
+            let (captured, answered) = (terminal.lastRequest, terminal.lastResponse)
             guard case .signedIn = try await terminal.signOn() else { Issue.record("refused"); return }
             let session = try await h.terminalRecord(terminal.id).currentSession
-            _ = await terminal.reply(to: captured)
+            // The retransmission cache spans sessions (a terminal whose 0830 was lost must
+            // still get it): the replay is answered from it, byte for byte, and processed not at all.
+            #expect(await terminal.reply(to: captured) == .respond(answered))
             #expect(try await h.terminalRecord(terminal.id).currentSession == session)
             #expect(try await terminal.openCard(HostHarness.cardNumber(25)).code == .approved)
         }

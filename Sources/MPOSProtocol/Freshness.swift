@@ -1,5 +1,4 @@
 public import Foundation
-import Crypto
 
 /// Field 7, transmission date and time: `MMDDhhmmss` in UTC. It has no year, so it is read as
 /// the moment closest to the receiver's clock (within a year either way).
@@ -55,69 +54,6 @@ public struct TransmissionDateTime: Sendable, Hashable, CustomStringConvertible 
     }
 
     public var description: String { field }
-}
-
-/// What the host remembers of one sign-on session's STANs, so that an exact retransmission
-/// gets the original response and a reused STAN with other content is refused (`94`).
-///
-/// Requests are remembered by SHA-256 digest, not in full; the oldest are forgotten beyond
-/// ``capacity``. A forgotten request replayed would look new, so replay protection is this cache
-/// *and* the transmission-time skew together: a replay older than the skew is refused by time,
-/// and no terminal sends 1,024 messages within one skew window (each needs a card and a person).
-/// Messages from an earlier session fail their MAC (those keys are revoked). A value type: the
-/// host keeps one per signed-in terminal.
-public struct RetransmissionCache: Sendable {
-    public enum Verdict: Sendable, Equatable {
-        /// First time this STAN is seen: process the request, then ``record(response:forSTAN:)``.
-        case new
-        /// The same request again, already answered: send this response again, process nothing.
-        case retransmission(response: [UInt8])
-        /// The same request again while the first is still being processed: send nothing yet.
-        case inProgress
-        /// The STAN was used for a different request: refuse with `94`.
-        case conflict
-    }
-
-    private struct Entry: Sendable {
-        let requestDigest: [UInt8]
-        var response: [UInt8]?
-    }
-
-    public let capacity: Int
-    private var entries: [String: Entry] = [:]
-    private var order: [String] = []
-
-    public init(capacity: Int = 1024) {
-        precondition(capacity > 0)
-        self.capacity = capacity
-    }
-
-    public mutating func check(stan: String, request: [UInt8]) -> Verdict {
-        let digest = Array(SHA256.hash(data: request))
-        if let entry = entries[stan] {
-            guard entry.requestDigest == digest else { return .conflict }
-            return entry.response.map { .retransmission(response: $0) } ?? .inProgress
-        }
-        entries[stan] = Entry(requestDigest: digest, response: nil)
-        order.append(stan)
-        if order.count > capacity {
-            entries[order.removeFirst()] = nil
-        }
-        return .new
-    }
-
-    /// Remembers the response sent for a STAN that ``check(stan:request:)`` called new.
-    public mutating func record(response: [UInt8], forSTAN stan: String) {
-        entries[stan]?.response = response
-    }
-
-    /// Forgets a STAN whose processing failed before any response was sent, so that its
-    /// retransmission is processed again rather than left waiting.
-    public mutating func abandon(stan: String) {
-        guard entries[stan]?.response == nil else { return }
-        entries[stan] = nil
-        order.removeAll { $0 == stan }
-    }
 }
 
 /// Replay protection for the signed network management requests (enrollment, sign-on, echo,

@@ -48,32 +48,16 @@ struct FreshnessTests {
         #expect(TransmissionDateTime(field: "0229120000")!.date(closestTo: Self.date(2028, 3, 1, 0, 0, 0)) == Self.date(2028, 2, 29, 12, 0, 0))
     }
 
-    @Test("retransmissions: the same request gets the original response, other content gets 94")
-    func retransmissions() {
-        var cache = RetransmissionCache(capacity: 3)
-        let request = Array("0200 request".utf8), response = Array("0210 response".utf8)
-        #expect(cache.check(stan: "000001", request: request) == .new)
-        #expect(cache.check(stan: "000001", request: request) == .inProgress)
-        cache.record(response: response, forSTAN: "000001")
-        #expect(cache.check(stan: "000001", request: request) == .retransmission(response: response))
-        #expect(cache.check(stan: "000001", request: Array("0200 other".utf8)) == .conflict)
-        // Beyond capacity the oldest STAN is forgotten.
-        #expect(cache.check(stan: "000002", request: request) == .new)
-        #expect(cache.check(stan: "000003", request: request) == .new)
-        #expect(cache.check(stan: "000004", request: request) == .new)
-        #expect(cache.check(stan: "000001", request: Array("0200 other".utf8)) == .new)
-    }
-
-    @Test("a STAN whose processing failed is forgotten, so its retransmission is processed again")
-    func abandon() {
-        var cache = RetransmissionCache()
-        let request = Array("0200 request".utf8)
-        #expect(cache.check(stan: "000007", request: request) == .new)
-        cache.abandon(stan: "000007")
-        #expect(cache.check(stan: "000007", request: request) == .new)
-        cache.record(response: [1], forSTAN: "000007")
-        cache.abandon(stan: "000007")  // answered: not forgotten
-        #expect(cache.check(stan: "000007", request: request) == .retransmission(response: [1]))
+    @Test("the order of signed requests: field 7 first, then the STAN within one second (docs/protocol.md §5.7's example)")
+    func orderExample() throws {
+        let now = Self.date(2026, 11, 27, 9, 5, 0)
+        func at(_ field: String) throws -> Date { try #require(TransmissionDateTime(field: field)?.date(closestTo: now)) }
+        var order = NetworkRequestOrder(lastTime: try at("1127090100"), lastSTAN: "000002")
+        var copy = order
+        try copy.accept(time: try at("1127090100"), stan: "000003")
+        try order.accept(time: try at("1127090101"), stan: "000001")
+        #expect(throws: ProtocolError(.staleOrFutureMessage, "")) { try order.accept(time: try at("1127090100"), stan: "000002") }
+        #expect(throws: ProtocolError(.staleOrFutureMessage, "")) { try order.accept(time: try at("1127090059"), stan: "000009") }
     }
 
     @Test("signed network requests must come in order, across sessions: a replayed sign-off is refused (A4)")

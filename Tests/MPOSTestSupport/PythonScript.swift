@@ -29,6 +29,20 @@ public enum PythonScript {
     /// Runs `Tests/CrossCheck/<script>` with `arguments`, `input` on stdin; returns stdout.
     /// A non-zero exit is an error carrying the script's stderr.
     public static func run(_ script: String, _ arguments: [String], input: Data) throws -> Data {
+        try run(script, arguments, input: input, timeLimit: nil)
+    }
+
+    /// The same, for an async test: on a thread of its own (never one of Swift concurrency's
+    /// few cooperative threads), and killed after `timeLimit`, which is then the error.
+    public static func run(_ script: String, _ arguments: [String], input: Data = Data(), timeLimit: Duration) async throws -> Data {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try run(script, arguments, input: input, timeLimit: timeLimit) })
+            }.start()
+        }
+    }
+
+    private static func run(_ script: String, _ arguments: [String], input: Data, timeLimit: Duration?) throws -> Data {
         let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("mpos-python-\(UUID().uuidString).json")
         try input.write(to: inputFile)
         defer { try? FileManager.default.removeItem(at: inputFile) }
@@ -47,12 +61,30 @@ public enum PythonScript {
         process.standardOutput = stdout
         process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
+        let killed = KilledFlag()
+        if let timeLimit {
+            let seconds = Double(timeLimit.components.seconds) + Double(timeLimit.components.attoseconds) / 1e18
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [process] in
+                if process.isRunning { killed.set(); process.terminate() }
+            }
+        }
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        if killed.isSet, let timeLimit {
+            throw Failure("\(script) did not finish within \(timeLimit) and was stopped")
+        }
         guard process.terminationStatus == 0 else {
             let errors = (try? Data(contentsOf: errorFile)) ?? Data()
             throw Failure("\(script) \(arguments.first ?? "") exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
         }
         return output
     }
+}
+
+/// Set once, by the timer that stops a script past its time limit.
+private final class KilledFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

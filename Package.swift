@@ -15,6 +15,7 @@ let package = Package(
     name: "mpos",
     platforms: [.macOS(.v14), .iOS(.v17)],
     products: [
+        .library(name: "MPOSErrors", targets: ["MPOSErrors"]),
         .library(name: "MPOSCrypto", targets: ["MPOSCrypto"]),
         .library(name: "ISO8583", targets: ["ISO8583"]),
         .library(name: "MPOSTransport", targets: ["MPOSTransport"]),
@@ -45,28 +46,31 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
+        // The one shape of every mpos error: a stable code and a message that holds no secret.
+        .target(name: "MPOSErrors", swiftSettings: strictSwift),
         // Pure payment cryptography: typed keys, check values, PIN blocks, TR-31 key blocks,
         // SP 800-108 KDF, AES-GCM, key components. No I/O, no logging.
         .target(
             name: "MPOSCrypto",
             dependencies: [
+                "MPOSErrors",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strictSwift
         ),
         // ISO 8583:1987 codec: field specifications, bitmaps, strict total decoding. No I/O.
-        .target(name: "ISO8583", swiftSettings: strictSwift),
+        .target(name: "ISO8583", dependencies: ["MPOSErrors"], swiftSettings: strictSwift),
         // The mpos message set: its ISO 8583 field table, MTIs, codes. No I/O.
         .target(
             name: "MPOSProtocol",
-            dependencies: ["ISO8583", "MPOSCrypto", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ISO8583", "MPOSCrypto", "MPOSErrors", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSwift
         ),
         // The wire: 2-byte length-prefixed frames as SwiftNIO handlers.
         .target(
             name: "MPOSTransport",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MPOSErrors", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSwift
         ),
         // The host's logic: key management, operators, terminals, sign-on/off, card opening,
@@ -75,7 +79,7 @@ let package = Package(
         .target(
             name: "MPOSHost",
             dependencies: [
-                "MPOSCrypto", "MPOSProtocol", "ISO8583",
+                "MPOSCrypto", "MPOSProtocol", "ISO8583", "MPOSErrors",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,7 +113,7 @@ let package = Package(
         .target(
             name: "MPOSHostPostgres",
             dependencies: [
-                "MPOSHost", "MPOSHostSQL",
+                "MPOSHost", "MPOSHostSQL", "MPOSErrors",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -150,7 +154,7 @@ let package = Package(
         .target(
             name: "MPOSHostRuntime",
             dependencies: [
-                "MPOSHost", "MPOSHostSQLite", "MPOSHostPostgres", "MPOSWebhook", "MPOSCrypto", "MPOSServer", "CMPOSHardening",
+                "MPOSHost", "MPOSHostSQLite", "MPOSHostPostgres", "MPOSWebhook", "MPOSCrypto", "MPOSServer", "CMPOSHardening", "MPOSErrors",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -165,7 +169,7 @@ let package = Package(
         .target(
             name: "MPOSTerminal",
             dependencies: [
-                "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTransport",
+                "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTransport", "MPOSErrors",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -192,7 +196,7 @@ let package = Package(
         .executableTarget(
             name: "mpos-host",
             dependencies: [
-                "MPOSCore", "MPOSHost", "MPOSHostRuntime", "MPOSCrypto", "MPOSServer",
+                "MPOSCore", "MPOSHost", "MPOSHostRuntime", "MPOSCrypto", "MPOSServer", "MPOSErrors",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,10 +1,11 @@
+public import MPOSErrors
+
 /// A malformed or invalid ISO 8583 message. Names the field, never echoes its content:
 /// fields carry card numbers and cryptograms.
-public struct ISO8583Error: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+public struct ISO8583Error: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
         private init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         /// The input ended inside the MTI, a bitmap, a length prefix or a field.
         public static let truncated = Code("iso8583.truncated")

@@ -1,10 +1,11 @@
+public import MPOSErrors
+
 /// A host failure that is not a response to a terminal: administration, start-up, storage.
 /// Compared by code; the message is for people and carries no secret, no full card number.
-public struct HostError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+public struct HostError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
         private init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         /// The store has no host keys or no active base master key: `mpos-host init` first.
         public static let notInitialized = Code("host.not-initialized")
@@ -33,8 +34,4 @@ public struct HostError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
     }
-
-    public var description: String { "\(code.rawValue): \(message)" }
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -1,3 +1,4 @@
+public import MPOSErrors
 public import Foundation
 
 /// Where the PostgreSQL store is, from a `postgres://` URL:
@@ -32,8 +33,18 @@ public struct PostgresStoreConfiguration: Sendable, Equatable, CustomStringConve
     public var tls: TLSMode
     public var maximumConnections: Int
 
-    public struct Invalid: Error, CustomStringConvertible, Equatable {
-        public let description: String
+    /// A database URL that cannot be used, and why.
+    public struct Invalid: CodedError {
+        public struct Code: ErrorCode {
+            public let rawValue: String
+            private init(_ rawValue: String) { self.rawValue = rawValue }
+
+            public static let databaseURL = Code("store.database-url")
+        }
+
+        public let code = Code.databaseURL
+        public let message: String
+        init(description message: String) { self.message = message }
     }
 
     public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {

@@ -46,7 +46,7 @@ public struct DataDirectory: Sendable {
         do {
             return .postgres(try PostgresStoreConfiguration(url: url))
         } catch let error as PostgresStoreConfiguration.Invalid {
-            throw HostSetupError(error.description)
+            throw HostSetupError(error.message)
         }
     }
 

@@ -1,3 +1,4 @@
+public import MPOSErrors
 public import Foundation
 public import MPOSCrypto
 #if canImport(Glibc)
@@ -71,7 +72,15 @@ public enum LocalMasterKeyFile {
 }
 
 /// A problem with the host's data directory, LMK or configuration: what to fix, in words.
-public struct HostSetupError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+public struct HostSetupError: CodedError {
+    public struct Code: ErrorCode {
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
+        public static let setup = Code("host.setup")
+    }
+
+    public let code = Code.setup
+    public let message: String
+    public init(_ message: String) { self.message = message }
 }

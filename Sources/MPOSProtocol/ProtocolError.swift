@@ -1,23 +1,33 @@
+public import MPOSErrors
+
 /// A request the protocol refuses, with the response code the host answers it with. Never
 /// carries field content.
-public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+public struct ProtocolError: CodedError {
+    /// Each code names the response code (field 39) the host answers with.
+    public struct Code: ErrorCode {
+        public let rawValue: String
+        public let responseCode: ResponseCode
+        private init(_ rawValue: String, answered responseCode: ResponseCode) {
+            self.rawValue = rawValue
+            self.responseCode = responseCode
+        }
+
         /// The message lacks a field its kind needs, or has one it must not.
-        case missingOrUnexpectedField = "protocol.field"
+        public static let missingOrUnexpectedField = Code("protocol.field", answered: .formatError)
         /// Field 64 is absent, not last, or does not verify.
-        case macFailure = "protocol.mac"
+        public static let macFailure = Code("protocol.mac", answered: .macFailure)
         /// Field 61 does not open under the data key, or its content is malformed.
-        case confidentialDataInvalid = "protocol.confidential"
+        public static let confidentialDataInvalid = Code("protocol.confidential", answered: .formatError)
         /// Field 7 is malformed or outside the permitted skew.
-        case staleOrFutureMessage = "protocol.time"
+        public static let staleOrFutureMessage = Code("protocol.time", answered: .staleMessage)
         /// A STAN used before in this session, with different content.
-        case duplicateSTAN = "protocol.stan"
+        public static let duplicateSTAN = Code("protocol.stan", answered: .duplicateTransmission)
         /// Field 127 is absent, not last, or does not verify.
-        case signatureInvalid = "protocol.signature"
+        public static let signatureInvalid = Code("protocol.signature", answered: .securityViolation)
         /// Field 63 does not open, or holds malformed credentials or keys.
-        case envelopeInvalid = "protocol.envelope"
+        public static let envelopeInvalid = Code("protocol.envelope", answered: .securityViolation)
         /// Field 62's key blocks do not unwrap as the session's keys, or a check value differs.
-        case keyDeliveryInvalid = "protocol.keys"
+        public static let keyDeliveryInvalid = Code("protocol.keys", answered: .systemMalfunction)
     }
 
     public let code: Code
@@ -29,18 +39,5 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 
     /// What the host answers (field 39).
-    public var responseCode: ResponseCode {
-        switch code {
-        case .missingOrUnexpectedField, .confidentialDataInvalid: .formatError
-        case .macFailure: .macFailure
-        case .staleOrFutureMessage: .staleMessage
-        case .duplicateSTAN: .duplicateTransmission
-        case .signatureInvalid, .envelopeInvalid: .securityViolation
-        case .keyDeliveryInvalid: .systemMalfunction
-        }
-    }
-
-    public var description: String { "\(code.rawValue): \(message)" }
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+    public var responseCode: ResponseCode { code.responseCode }
 }

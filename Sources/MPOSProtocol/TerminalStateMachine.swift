@@ -1,4 +1,5 @@
 public import Foundation
+public import MPOSErrors
 import ISO8583
 public import MPOSCrypto
 
@@ -55,12 +56,17 @@ public struct TerminalStateMachine: Sendable {
         case refused(ResponseCode)
     }
 
-    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
-        public enum Code: String, Sendable { case wrongState = "terminal.state", notTheResponse = "terminal.response", invalidResponse = "terminal.invalid" }
+    public struct Failure: CodedError {
+        public struct Code: ErrorCode {
+            public let rawValue: String
+            private init(_ rawValue: String) { self.rawValue = rawValue }
+
+            public static let wrongState = Code("terminal.state")
+            public static let notTheResponse = Code("terminal.response")
+            public static let invalidResponse = Code("terminal.invalid")
+        }
         public let code: Code
         public let message: String
-        public var description: String { "\(code.rawValue): \(message)" }
-        public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
     }
 
     public private(set) var credentials: Credentials

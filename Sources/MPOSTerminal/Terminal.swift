@@ -349,8 +349,8 @@ public actor Terminal {
             do {
                 response = try await transport.exchange(pending.frame, timeout: configuration.responseTimeout)
             } catch let error as FrameTransportError {
-                pending.mayHaveArrived = pending.mayHaveArrived || error.kind != .notDelivered
-                (problem, pause) = (error.description, error.kind != .timedOut)
+                pending.mayHaveArrived = pending.mayHaveArrived || error.code != .notDelivered
+                (problem, pause) = (error.description, error.code != .timedOut)
                 continue
             } catch {
                 pending.mayHaveArrived = true

@@ -1,3 +1,4 @@
+public import MPOSErrors
 public import NIOCore
 import MPOSTransport
 
@@ -49,24 +50,25 @@ extension FrameTransport {
     public func reset() async {}
 }
 
-public struct FrameTransportError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+public struct FrameTransportError: CodedError {
+    public struct Code: ErrorCode {
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
         /// No connection could be made: the frame did not leave the terminal.
-        case notDelivered
+        public static let notDelivered = Code("transport.not-delivered")
         /// No response within the timeout (the connection is closed: a late answer must not be
         /// taken for the answer to a later request).
-        case timedOut
+        public static let timedOut = Code("transport.timed-out")
         /// The connection dropped after the frame may have been sent.
-        case connectionLost
+        public static let connectionLost = Code("transport.connection-lost")
     }
 
-    public let kind: Kind
-    public let detail: String
+    public let code: Code
+    public let message: String
 
-    public init(_ kind: Kind, _ detail: String) {
-        self.kind = kind
-        self.detail = detail
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
     }
-
-    public var description: String { "\(kind): \(detail)" }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import MPOSErrors
 public import MPOSProtocol
 
 /// Every failure of the terminal SDK: a stable ``code`` to switch on, the host's
@@ -6,56 +7,65 @@ public import MPOSProtocol
 ///
 /// Messages never contain a PIN, a key or a full card number: an app may show and log them
 /// as they are.
-public struct TerminalError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable, CaseIterable {
-        // One per refusal the host sends (docs/protocol.md §4); `00` is not an error.
-        case invalidTerminal, doNotHonour, invalidTransaction, invalidCardNumber, cardNotOpened, formatError,
-             incorrectPIN, terminalBlocked, securityViolation, pinTriesExceeded, businessModuleUnavailable,
-             duplicateTransmission, systemMalfunction, macFailure, keysOutdated, invalidOperator, operatorLocked,
-             staleMessage, invalidIdentity, cardAlreadyOpened, invalidContractTerms
+public struct TerminalError: CodedError {
+    public struct Code: ErrorCode {
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
+        // One per refusal the host sends (docs/protocol.md §4.3); `00` is not an error.
+        public static let invalidTerminal = Code("invalidTerminal")
+        public static let doNotHonour = Code("doNotHonour")
+        public static let invalidTransaction = Code("invalidTransaction")
+        public static let invalidCardNumber = Code("invalidCardNumber")
+        public static let cardNotOpened = Code("cardNotOpened")
+        public static let formatError = Code("formatError")
+        public static let incorrectPIN = Code("incorrectPIN")
+        public static let terminalBlocked = Code("terminalBlocked")
+        public static let securityViolation = Code("securityViolation")
+        public static let pinTriesExceeded = Code("pinTriesExceeded")
+        public static let businessModuleUnavailable = Code("businessModuleUnavailable")
+        public static let duplicateTransmission = Code("duplicateTransmission")
+        public static let systemMalfunction = Code("systemMalfunction")
+        public static let macFailure = Code("macFailure")
+        public static let keysOutdated = Code("keysOutdated")
+        public static let invalidOperator = Code("invalidOperator")
+        public static let operatorLocked = Code("operatorLocked")
+        public static let staleMessage = Code("staleMessage")
+        public static let invalidIdentity = Code("invalidIdentity")
+        public static let cardAlreadyOpened = Code("cardAlreadyOpened")
+        public static let invalidContractTerms = Code("invalidContractTerms")
         /// The request may have reached the host but no valid answer came back, even after
         /// retransmissions: see ``TerminalError/pendingRequest`` and ``Terminal/resendPendingRequest()``.
-        case outcomeUnknown
+        public static let outcomeUnknown = Code("outcomeUnknown")
         /// The host could not be reached and the request certainly did not leave the terminal.
-        case transport
+        public static let transport = Code("transport")
         /// The host's answer was well authenticated but unusable (e.g. sign-on keys that do not unwrap).
-        case invalidResponse
+        public static let invalidResponse = Code("invalidResponse")
         /// The operation is not possible in the terminal's state (not enrolled, not signed in,
         /// another operation running, a request whose outcome is unknown).
-        case wrongState
+        public static let wrongState = Code("wrongState")
         /// The key store failed: it cannot be read, written, opened (wrong passphrase, altered
         /// file) or is readable by others.
-        case keyStore
+        public static let keyStore = Code("keyStore")
         /// What the operator typed is malformed (operator number or key, enrollment code, card number).
-        case invalidInput
+        public static let invalidInput = Code("invalidInput")
 
         /// The code for a host refusal; nil for `00` (approved).
         public init?(_ responseCode: ResponseCode) {
-            switch responseCode {
-            case .approved: return nil
-            case .invalidTerminal: self = .invalidTerminal
-            case .doNotHonour: self = .doNotHonour
-            case .invalidTransaction: self = .invalidTransaction
-            case .invalidCardNumber: self = .invalidCardNumber
-            case .cardNotOpened: self = .cardNotOpened
-            case .formatError: self = .formatError
-            case .incorrectPIN: self = .incorrectPIN
-            case .terminalBlocked: self = .terminalBlocked
-            case .securityViolation: self = .securityViolation
-            case .pinTriesExceeded: self = .pinTriesExceeded
-            case .businessModuleUnavailable: self = .businessModuleUnavailable
-            case .duplicateTransmission: self = .duplicateTransmission
-            case .systemMalfunction: self = .systemMalfunction
-            case .macFailure: self = .macFailure
-            case .keysOutdated: self = .keysOutdated
-            case .invalidOperator: self = .invalidOperator
-            case .operatorLocked: self = .operatorLocked
-            case .staleMessage: self = .staleMessage
-            case .invalidIdentity: self = .invalidIdentity
-            case .cardAlreadyOpened: self = .cardAlreadyOpened
-            case .invalidContractTerms: self = .invalidContractTerms
-            }
+            guard let code = Self.refusals[responseCode] else { return nil }
+            self = code
         }
+
+        private static let refusals: [ResponseCode: Code] = [
+            .invalidTerminal: .invalidTerminal, .doNotHonour: .doNotHonour, .invalidTransaction: .invalidTransaction,
+            .invalidCardNumber: .invalidCardNumber, .cardNotOpened: .cardNotOpened, .formatError: .formatError,
+            .incorrectPIN: .incorrectPIN, .terminalBlocked: .terminalBlocked, .securityViolation: .securityViolation,
+            .pinTriesExceeded: .pinTriesExceeded, .businessModuleUnavailable: .businessModuleUnavailable,
+            .duplicateTransmission: .duplicateTransmission, .systemMalfunction: .systemMalfunction, .macFailure: .macFailure,
+            .keysOutdated: .keysOutdated, .invalidOperator: .invalidOperator, .operatorLocked: .operatorLocked,
+            .staleMessage: .staleMessage, .invalidIdentity: .invalidIdentity, .cardAlreadyOpened: .cardAlreadyOpened,
+            .invalidContractTerms: .invalidContractTerms,
+        ]
     }
 
     public let code: Code
@@ -88,6 +98,10 @@ public struct TerminalError: Error, Sendable, Equatable, CustomStringConvertible
 
     /// Errors are equal when their codes and response codes are: messages may be reworded.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code && lhs.responseCode == rhs.responseCode }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(responseCode)
+    }
 
     /// What the operator does about each refusal (docs/protocol.md §4).
     static func message(for responseCode: ResponseCode) -> String {

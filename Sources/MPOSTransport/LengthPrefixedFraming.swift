@@ -1,3 +1,4 @@
+public import MPOSErrors
 public import NIOCore
 
 /// mpos frames: a 2-byte big-endian length, then that many bytes of ISO 8583 message.
@@ -13,22 +14,38 @@ public enum LengthPrefixedFraming {
 }
 
 /// A frame that breaks the framing rules; the connection cannot continue after it.
-public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
-        case frameTooLarge = "transport.frame.large"
-        case emptyFrame = "transport.frame.empty"
-        case truncatedFrame = "transport.frame.truncated"
+public struct FramingError: CodedError {
+    public struct Code: ErrorCode {
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
+        public static let frameTooLarge = Code("transport.frame.large")
+        public static let emptyFrame = Code("transport.frame.empty")
+        public static let truncatedFrame = Code("transport.frame.truncated")
     }
 
     public let code: Code
+    /// The length the frame announced, or the bytes left over when the connection closed.
     public let length: Int
 
-    public var description: String {
+    public init(code: Code, length: Int) {
+        self.code = code
+        self.length = length
+    }
+
+    public var message: String {
         switch code {
-        case .frameTooLarge: "\(code.rawValue): a frame of \(length) bytes exceeds the limit"
-        case .emptyFrame: "\(code.rawValue): a frame of 0 bytes"
-        case .truncatedFrame: "\(code.rawValue): the connection closed inside a frame (\(length) bytes left over)"
+        case .frameTooLarge: "a frame of \(length) bytes exceeds the limit"
+        case .emptyFrame: "a frame of 0 bytes"
+        default: "the connection closed inside a frame (\(length) bytes left over)"
         }
+    }
+
+    /// Equal when code and length are.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code && lhs.length == rhs.length }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(length)
     }
 }
 

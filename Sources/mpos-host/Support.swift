@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPOSErrors
 import MPOSCore
 import MPOSCrypto
 import MPOSHost
@@ -72,10 +73,8 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
     } catch {
         let message: String
         switch error {
-        case let error as HostError: message = error.message
-        case let error as HostSetupError: message = error.description
         case let error as StoreError: message = "the store failed: \(error.message)"
-        case let error as MPOSCryptoError: message = error.message
+        case let error as any CodedError: message = error.message
         default: message = String(describing: error)
         }
         FileHandle.standardError.write(Data("mpos-host: error: \(message)\n".utf8))

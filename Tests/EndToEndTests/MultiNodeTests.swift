@@ -34,7 +34,7 @@ struct MultiNodeTests {
             let first = lock.withLock { defer { turn += 1 }; return turn % nodes.count }
             do {
                 return try await nodes[first].exchange(frame, timeout: timeout)
-            } catch let error as FrameTransportError where error.kind == .notDelivered {
+            } catch let error as FrameTransportError where error.code == .notDelivered {
                 Self.failures.add(\.failedOver)
                 return try await nodes[(first + 1) % nodes.count].exchange(frame, timeout: timeout)
             } catch {

@@ -1,16 +1,17 @@
+public import MPOSErrors
+
 /// The one error type of `MPOSCrypto`.
 ///
 /// Errors are compared by ``code`` (stable across releases, safe to log and to map to
 /// protocol response codes). The ``message`` is for people: it names what was wrong, and
 /// never contains key material, a PIN, a PIN block or a full card number — callers may log
 /// it as it is.
-public struct MPOSCryptoError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct MPOSCryptoError: CodedError {
     /// A stable, machine-readable error code.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: ErrorCode {
         /// The stable string form, e.g. `crypto.pinblock.invalid`.
         public let rawValue: String
         private init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         /// A key of a length that AES (or the operation) does not accept.
         public static let invalidKeyLength = Code("crypto.key.length")
@@ -71,10 +72,4 @@ public struct MPOSCryptoError: Error, Hashable, Sendable, CustomStringConvertibl
         self.code = code
         self.message = message
     }
-
-    public var description: String { "\(code): \(message)" }
-
-    /// Errors are equal when their codes are: messages may be reworded.
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

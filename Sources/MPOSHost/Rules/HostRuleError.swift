@@ -1,19 +1,26 @@
-/// A business rule a request breaks. Compared by code; the message names what was wrong and never contains the card number, identity number or phone number.
-///
-/// Equality and hashing use the code only, so callers (and tests) match on the rule that was
-/// broken rather than on wording, which is free to change.
-public struct HostRuleError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// Stable codes, transmitted to clients and logged; the raw values must not change.
-    public enum Code: String, Sendable, CaseIterable {
+public import MPOSErrors
+
+/// A business rule a request breaks. Compared by code; the message names what was wrong and
+/// never contains the card number, identity number or phone number.
+public struct HostRuleError: CodedError {
+    /// Stable codes, logged; the raw values must not change.
+    public struct Code: ErrorCode {
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
         /// Length not 12-19, a non-digit, or the Luhn check fails.
-        case cardNumberInvalid = "rule.card.number"
+        public static let cardNumberInvalid = Code("rule.card.number")
         /// Not in any configured issuer BIN range (also used for a malformed BIN range).
-        case cardOutsideBINRanges = "rule.card.bin"
-        case identityTypeUnknown = "rule.identity.type"
-        case identityNumberInvalid = "rule.identity.number"
-        case carrierUnknown = "rule.contract.carrier"
-        case phoneNumberInvalid = "rule.contract.phone"
-        case tariffNotOffered = "rule.contract.tariff"
+        public static let cardOutsideBINRanges = Code("rule.card.bin")
+        public static let identityTypeUnknown = Code("rule.identity.type")
+        public static let identityNumberInvalid = Code("rule.identity.number")
+        public static let carrierUnknown = Code("rule.contract.carrier")
+        public static let phoneNumberInvalid = Code("rule.contract.phone")
+        public static let tariffNotOffered = Code("rule.contract.tariff")
+
+        /// Every code, for tests and documentation.
+        public static let all: [Code] = [.cardNumberInvalid, .cardOutsideBINRanges, .identityTypeUnknown, .identityNumberInvalid,
+                                         .carrierUnknown, .phoneNumberInvalid, .tariffNotOffered]
     }
 
     public let code: Code
@@ -23,17 +30,5 @@ public struct HostRuleError: Error, Hashable, Sendable, CustomStringConvertible 
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
-    }
-
-    public static func == (lhs: HostRuleError, rhs: HostRuleError) -> Bool {
-        lhs.code == rhs.code
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(code)
-    }
-
-    public var description: String {
-        "\(code.rawValue): \(message)"
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import MPOSErrors
 
 /// Where the host keeps everything: one implementation per database (embedded SQLite by
 /// default; PostgreSQL for several nodes), behind this protocol, so the host's logic makes no
@@ -123,11 +124,10 @@ public protocol HostTransaction: Sendable {
 
 /// A store failure. Compared by code; the message names the table and the constraint, never
 /// a value.
-public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+public struct StoreError: CodedError {
+    public struct Code: ErrorCode {
         public let rawValue: String
         private init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         /// A row with the same key exists.
         public static let duplicate = Code("store.duplicate")
@@ -151,8 +151,4 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
     }
-
-    public var description: String { "\(code.rawValue): \(message)" }
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func codesAreStable() {
-        #expect(HostRuleError.Code.allCases.map(\.rawValue) == [
+        #expect(HostRuleError.Code.all.map(\.rawValue) == [
             "rule.card.number", "rule.card.bin", "rule.identity.type", "rule.identity.number",
             "rule.contract.carrier", "rule.contract.phone", "rule.contract.tariff",
         ])

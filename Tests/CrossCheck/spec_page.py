@@ -406,17 +406,8 @@ def _mutate(kind: str, text: str, page: Page) -> str:
         table = kind.split(":")[1]
         return {"signature": "MAC", "MAC": "signature", "K_EC and signature": "signature",
                 "as first sent": "signature" if table == "business" else "MAC"}[text]
-    if kind == "bytes":
-        m = re.search(r'"([^"]+)"', inner)
-        if m:  # change the first quoted string's last character
-            s = m.group(1)
-            changed = s[:-1] + ("X" if s[-1] != "X" else "Y")
-            return requote(inner[:m.start(1)] + changed + inner[m.end(1):])
-        m = re.search(r"0x([0-9A-F]{4})", inner)
-        if m:
-            return requote(inner[:m.start(1)] + f"{int(m.group(1), 16) + 1:04X}" + inner[m.end(1):])
-        tokens = [t.strip() for t in inner.split("‖")]
-        return requote(" ‖ ".join(tokens[:-1]) if len(tokens) > 1 else "40")
+    if kind == "bytes":  # a lone field number (formulas and the HPKE suite: _variants)
+        return requote("40" if inner == "41" else inner)
     if kind == "usage":
         return requote(inner[0] + str((int(inner[1]) + 1) % 10) if inner[1].isdigit() else inner[0] + "0")
     if kind == "mode":
@@ -430,17 +421,45 @@ def _mutate(kind: str, text: str, page: Page) -> str:
     raise AssertionError(kind)
 
 
+def _byte_string_mutations(text: str) -> list[str]:
+    """Every one-token change of a byte-string formula: each token dropped, each pair of
+    neighbours swapped, each ASCII string's last character and each hex byte changed."""
+    tokens = [t.strip() for t in _unquote(text).split("‖")]
+    variants: list[list[str]] = []
+    if len(tokens) > 1:
+        variants += [tokens[:i] + tokens[i + 1:] for i in range(len(tokens))]
+        variants += [tokens[:i] + [tokens[i + 1], tokens[i]] + tokens[i + 2:] for i in range(len(tokens) - 1) if tokens[i] != tokens[i + 1]]
+    for i, token in enumerate(tokens):
+        if len(token) > 2 and token[0] == '"' and token[-1] == '"':
+            body = token[1:-1]
+            variants.append(tokens[:i] + ['"' + body[:-1] + ("X" if body[-1] != "X" else "Y") + '"'] + tokens[i + 1:])
+        elif re.fullmatch(r"0x([0-9A-F]{2})+", token):
+            variants.append(tokens[:i] + [f"0x{(int(token[2:], 16) + 1) % (1 << (4 * (len(token) - 2))):0{len(token) - 2}X}"] + tokens[i + 1:])
+    return [f"`{' ‖ '.join(v)}`" for v in variants]
+
+
+def _variants(kind: str, text: str, page: Page) -> list[str]:
+    inner = _unquote(text)
+    if kind == "bytes" and ("‖" in inner or '"' in inner):
+        return _byte_string_mutations(text)
+    if kind == "bytes" and inner.startswith("KEM "):  # each of the suite's three identifiers
+        ids = list(re.finditer(r"0x([0-9A-F]{4})", inner))
+        return [f"`{inner[:m.start(1)]}{int(m.group(1), 16) + 1:04X}{inner[m.end(1):]}`" for m in ids]
+    return [_mutate(kind, text, page)]
+
+
 def mutations(text: str) -> list[tuple[str, str]]:
-    """(what was changed, the page with that one constant changed), for every constant."""
+    """(what was changed, the page with that one constant changed), for every constant — and,
+    for a byte-string formula, for every one-token change of it."""
     page = parse(text)
     lines = text.split("\n")
     out = []
     for cell, kind in page.cells:
-        changed = _mutate(kind, cell.text, page)
-        if changed == cell.text:
-            raise AssertionError(f"mutation of {cell.what} changed nothing")
-        copy = list(lines)
-        line = copy[cell.line]
-        copy[cell.line] = line[:cell.start] + changed + line[cell.end:]
-        out.append((f"{cell.what}: {cell.text} → {changed}", "\n".join(copy)))
+        for changed in _variants(kind, cell.text, page):
+            if changed == cell.text:
+                raise AssertionError(f"mutation of {cell.what} changed nothing")
+            copy = list(lines)
+            line = copy[cell.line]
+            copy[cell.line] = line[:cell.start] + changed + line[cell.end:]
+            out.append((f"{cell.what}: {cell.text} → {changed}", "\n".join(copy)))
     return out

@@ -19,7 +19,19 @@ IDs and codes, blocking a terminal): the real `mpos-host` commands. Prints JSON 
      "undetected": ["what was changed", ...]}                               with it
 With --mutations each constant of the page is changed in turn (spec_page.mutations) and the
 whole flow run again on fresh terminals, stopping at the first failure: a constant whose change
-goes undetected is listed. Exit 2 if the page or the host cannot be reached at all.
+goes undetected is listed, and each detection says what found it — "host" (a response of the
+host disagreed with the changed page), "terminal" (the terminal could not build a request from
+it, so it never reached the host), "page alone" (only the page's own checks: §4.3/§4.4 agree,
+§7 verifies with the page's constants) or "page" (the page no longer parses). Exit 2 if the
+page or the host cannot be reached at all.
+
+What the terminal takes from the page's prose rather than its ◆ tables (structure, not
+constants): the frame's 2-byte length (§1); which bytes fields 64, 121, 127 and 128 cover and
+that they end the message (§1); that a response echoes fields 3, 7, 11, 41 and 70 (§4.1); the
+TLV layout (§5.4); TR-31 version D and where a block's length sits (§5.3); 16-byte AES keys and
+65-byte P-256 points (§5.1, §3); field 7's format (§3); that the third wrong PIN in a row
+reaches the limit by default (§4.4); a BIN of the host's ranges (`--bin`, default 622588, the
+first of `init`'s ranges in "Integrating a terminal").
 """
 
 from __future__ import annotations
@@ -197,10 +209,10 @@ class HostLink:
     def exchange(self, message: bytes) -> bytes | None:
         return self.exchange_raw(len(message).to_bytes(2, "big") + message)
 
-    def exchange_raw(self, data: bytes) -> bytes | None:
+    def exchange_raw(self, data: bytes, timeout: float = TIMEOUT) -> bytes | None:
         """The response message, or None if the host closed the connection instead."""
-        with socket.create_connection((self.host, self.port), timeout=TIMEOUT) as s:
-            s.settimeout(TIMEOUT)
+        with socket.create_connection((self.host, self.port), timeout=timeout) as s:
+            s.settimeout(timeout)
             s.sendall(data)
             header = self._read(s, 2)
             if header is None:
@@ -214,7 +226,7 @@ class HostLink:
             try:
                 chunk = s.recv(count - len(out))
             except socket.timeout:
-                raise Failure(f"the host sent no response within {TIMEOUT:.0f} s") from None
+                raise Failure(f"the host sent no response within {s.gettimeout():.0f} s") from None
             except ConnectionResetError:
                 return None
             if not chunk:
@@ -710,15 +722,22 @@ class Run:
     # §4.5: what closes the connection
 
     def closing(self) -> None:
-        rec, link = self.rec, self.link
-        rec.check(link.exchange_raw(b"\x00\x00") is None, "§4.5: a frame of length 0 was answered")
-        rec.check(link.exchange_raw((5000).to_bytes(2, "big")) is None, "§4.5: a 5,000-byte frame length was answered")
-        rec.check(link.exchange(b"0800garbage") is None, "§4.5: a message that does not decode was answered")
+        """Each closes the connection at once: well before the host's 10 s frame deadline."""
         op = self.page.operation("echo test")
-        rec.check(link.exchange(self.codec.encode(op.request_mti, {11: b"000001", 41: self.main.id.encode(), op.field: b"999"})) is None,
-                  "§4.5: a message naming no operation was answered")
-        rec.check(link.exchange(self.codec.encode(op.request_mti, {41: self.main.id.encode(), op.field: op.value.encode()})) is None,
-                  "§4.5: a message without field 11 was answered")
+        for what, data in [
+            ("a frame of length 0", b"\x00\x00"),
+            ("a 5,000-byte frame length, no body", (5000).to_bytes(2, "big")),
+            ("a message that does not decode", len(b"0800garbage").to_bytes(2, "big") + b"0800garbage"),
+            ("a message naming no operation", self.frame(self.codec.encode(op.request_mti, {11: b"000001", 41: self.main.id.encode(), op.field: b"999"}))),
+            ("a message without field 11", self.frame(self.codec.encode(op.request_mti, {41: self.main.id.encode(), op.field: op.value.encode()}))),
+        ]:
+            started = time.monotonic()
+            self.rec.check(self.link.exchange_raw(data, timeout=2.0) is None and time.monotonic() - started < 2.0,
+                           f"§4.5: {what} was answered, or the connection stayed open")
+
+    @staticmethod
+    def frame(message: bytes) -> bytes:
+        return len(message).to_bytes(2, "big") + message
 
 
 def run_once(page_text: str, link: HostLink, admin: Admin, shared: dict[str, Any], pool: list[dict[str, str]], index: int,
@@ -734,15 +753,19 @@ def run_once(page_text: str, link: HostLink, admin: Admin, shared: dict[str, Any
         return rec, "page"
     run = Run(page, link, admin, shared, pool, index, stop_at_first)
     stage = "host"
-    for stage, phase in [("host", run.against_the_host), ("page alone", run.page_alone)]:
+    for phase_stage, phase in [("host", run.against_the_host), ("page alone", run.page_alone)]:
+        stage = phase_stage
         try:
             phase()
-        except Failure:
-            pass
-        except PageError as exc:
+        except Failure as exc:  # a check that failed (recorded), or a wait that ended without an answer
+            if not run.rec.failures or run.rec.failures[-1] != str(exc):
+                run.rec.failures.append(str(exc))
+        except PageError as exc:  # the terminal cannot build or read a message from this page
             run.rec.failures.append(f"page: {exc}")
+            stage = "terminal" if phase_stage == "host" else phase_stage
         except Exception as exc:  # the terminal could not go on: a failure of the run, never a crash of the suite
             run.rec.failures.append(f"stopped: {type(exc).__name__}: {str(exc)[:200]}")
+            stage = "terminal" if phase_stage == "host" else phase_stage
         if run.rec.failures and stop_at_first:
             break
     return run.rec, stage

@@ -181,8 +181,14 @@ public struct HostAdministration: Sendable {
             record.deviceSealingKey = nil
             record.masterKeyVersion = nil
             record.signOnRequested = false
+            // The replacement device counts its STANs from 1 and signs with other keys: the old
+            // device's requests are neither its retransmissions nor before it in order.
+            record.lastNetworkRequestAt = nil
+            record.lastNetworkRequestSTAN = nil
             try await tx.updateTerminal(record)
-            return ((), AuditEvent("admin.terminal.reset", actor: actor, subject: "terminal:\(id)", details: "device keys forgotten; new enrollment code issued"))
+            try await tx.pruneMessageLog(terminalID: id, keep: 0)
+            return ((), AuditEvent("admin.terminal.reset", actor: actor, subject: "terminal:\(id)",
+                               details: "device keys and the retransmission cache forgotten; new enrollment code issued"))
         }
         return code.unsafeDisplayText
     }

@@ -33,7 +33,6 @@ extension HostEngine {
             return try signedResponse(c, .securityViolation)
         }
         guard isFresh(c), acceptOrder(&c) else {
-            try await c.tx.updateTerminal(c.terminal)
             return try enrollmentResponse(c, .staleMessage, code: code)
         }
         c.terminal.enrollment = .enrolled

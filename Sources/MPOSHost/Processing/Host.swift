@@ -15,7 +15,8 @@ import MPOSProtocol
 /// response (kept for retransmissions) commit together, durably, before the response is
 /// returned — or nothing commits and the terminal gets `96`.
 ///
-/// Checks, in order (docs/protocol.md §6): frame and codec (else the connection is closed),
+/// Checks, in order (docs/protocol.md §4.4): frame and codec (else the connection is closed),
+/// exactly the fields of the request's message (`30`),
 /// terminal known and enrolled (`03`), not blocked (`58`), device signature or session MAC
 /// (`63` / `A0`), the STAN (an exact retransmission gets the original response again; other
 /// content under a STAN of the same session `94`), transmission time and, for signed
@@ -69,6 +70,7 @@ public final class HostEngine: Sendable {
         // answered before the store is read (signed: no key of the terminal is needed).
         guard request.presentFields == kind.requestFields else {
             count(kind, code: ResponseCode.formatError.rawValue)
+            logger.debug("request refused: not the fields of its message", metadata: ["operation": "\(kind.auditName)", "terminal": "\(terminalID)"])
             return (try? signedResponse(kind, to: request, frame: frame, .formatError)).map(Reply.respond) ?? .close
         }
         do {

@@ -204,6 +204,21 @@ struct RefusalTests {
         }
     }
 
+    @Test("after a reset, the replacement device's STANs (from 1 again) do not collide with the old device's", arguments: StoreBackend.allCases)
+    func resetForgetsRetransmissions(backend: StoreBackend) async throws {
+        try await HostHarness.run(backend) { h in
+            var old = try await h.terminal(signedOn: false)  // STAN 1: enrollment
+            for _ in 1...3 {  // STANs 2-4 while signed out
+                #expect(try await old.send(old.machine.echo(at: h.clock.now)) == .answered(.approved, retrievalReference: nil))
+            }
+            let code = try await h.admin.resetTerminal(old.id)
+            var replacement = SimulatedTerminal(harness: h, id: old.id)
+            #expect(try await replacement.enroll(code) == .enrolled)
+            guard case .signedIn = try await replacement.signOn() else { Issue.record("the replacement's sign-on (STAN 2) was refused"); return }
+            #expect(try await replacement.send(replacement.machine.echo(at: h.clock.now)) == .answered(.approved, retrievalReference: nil))
+        }
+    }
+
     @Test("a replaced device: an administrator resets the terminal, which enrolls anew with a new code", arguments: StoreBackend.allCases)
     func resetTerminal(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in

@@ -183,7 +183,7 @@ let package = Package(
         .target(
             name: "MPOSLoad",
             dependencies: [
-                "MPOSTerminal", "MPOSCrypto",
+                "MPOSTerminal", "MPOSProtocol", "MPOSCrypto",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -70,10 +70,10 @@ public struct LoadVerification: Sendable, Codable, Equatable {
         var approved: [String: Int] = [:], found: [String: Int] = [:], seen: [LoadOperation: Set<String>] = [:]
         var missing: [String] = [], duplicated: [String] = []
         for record in records {
-            approved[record.operation.rawValue, default: 0] += 1
+            approved[record.operation.name, default: 0] += 1
             if !seen[record.operation, default: []].insert(record.reference).inserted { duplicated.append(record.reference) }
             if held[record.operation]?.contains(record.reference) == true {
-                found[record.operation.rawValue, default: 0] += 1
+                found[record.operation.name, default: 0] += 1
             } else {
                 missing.append(record.reference)
             }

@@ -1,4 +1,5 @@
 public import Foundation
+public import MPOSProtocol
 public import MPOSTerminal
 import MPOSCrypto
 
@@ -19,16 +20,43 @@ public struct LoadTerminal: Sendable, Codable, Equatable {
     }
 }
 
-/// What a load run times, and how it is named in its output.
-public enum LoadOperation: String, Sendable, Codable, CaseIterable, Comparable {
+/// What a load run times, and how it is named in its output: a request's kind by its name
+/// (`MessageKind.name`), and the start's sign-on storm.
+public enum LoadOperation: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// The sign-ons of the start, every terminal at once (timed apart from the run).
-    case signOnStorm = "sign-on-storm"
-    /// A signed-in terminal signing on again during the run: a new session, fresh keys.
-    case signOn = "sign-on"
-    case cardOpening = "card-opening"
-    case contractSigning = "contract-signing"
+    case signOnStorm
+    /// One request of the run: a sign-on (a signed-in terminal signing on again: a new session,
+    /// fresh keys), a card opening or a contract signing.
+    case request(MessageKind)
 
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    public static let signOn = LoadOperation.request(.signOn)
+    public static let cardOpening = LoadOperation.request(.cardOpening)
+    public static let contractSigning = LoadOperation.request(.contractSigning)
+    static let all: [LoadOperation] = [.signOnStorm, .signOn, .cardOpening, .contractSigning]
+
+    public var name: String {
+        switch self {
+        case .signOnStorm: "sign-on-storm"
+        case .request(let kind): kind.name
+        }
+    }
+
+    public var description: String { name }
+
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let operation = Self.all.first(where: { $0.name == name }) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown operation \(name)"))
+        }
+        self = operation
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(name)
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.name < rhs.name }
 }
 
 /// What a load run does: which terminals, for how long, how fast, in what mix.

@@ -28,7 +28,7 @@ public struct LoadSummary: Sendable, Codable, Equatable {
     public var signOnStormSeconds: Double
     /// Approved card openings and contract signings: the operations the record holds.
     public var approved: Int {
-        [LoadOperation.cardOpening, .contractSigning].reduce(0) { $0 + (operations[$1.rawValue]?.count ?? 0) }
+        [LoadOperation.cardOpening, .contractSigning].reduce(0) { $0 + (operations[$1.name]?.count ?? 0) }
     }
 }
 
@@ -85,7 +85,7 @@ actor LoadStatistics {
             let count = Int(histogram.totalCount)
             let span = operation == .signOnStorm ? stormSeconds : seconds
             func ms(_ value: UInt64) -> Double { Double(value) / 1000 }
-            operations[operation.rawValue] = OperationSummary(
+            operations[operation.name] = OperationSummary(
                 count: count, perSecond: span > 0 ? Double(count) / span : 0, p50: ms(histogram.valueAtPercentile(50)),
                 p90: ms(histogram.valueAtPercentile(90)), p99: ms(histogram.valueAtPercentile(99)), p999: ms(histogram.valueAtPercentile(99.9)),
                 max: ms(histogram.max), mean: histogram.mean / 1000)

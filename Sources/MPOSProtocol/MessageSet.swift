@@ -17,52 +17,73 @@ public enum ProcessingCode: String, Sendable, CaseIterable {
 }
 
 /// The operations of the patent's flow, each a request/response pair.
+///
+/// Everything about a kind is in one table, ``properties``; the rest is derived from it.
 public enum MessageKind: Sendable, CaseIterable, CustomStringConvertible {
     case enrollment, signOn, echoTest, signOff, cardOpening, contractSigning
 
-    public var requestMTI: MessageTypeIndicator {
+    /// How a kind's messages are protected, and so how the host checks them.
+    public enum Family: Sendable, Hashable {
+        /// 0800/0820 with field 70, signed by the device (enrollment also proves its code).
+        case network
+        /// 0200 with field 3, under the session's keys (MAC, PIN block, field 61).
+        case business
+    }
+
+    private struct Properties {
+        /// For people: "card opening".
+        let description: String
+        /// The prefix of the host's audit events for it (`card.open.refused`): a stored vocabulary.
+        let auditName: String
+        let family: Family
+        let requestMTI: String
+        /// Field 70 (network) or field 3 (business).
+        let code: String
+    }
+
+    private var properties: Properties {
         switch self {
-        case .enrollment, .signOn, .echoTest: MessageTypeIndicator("0800")!
-        case .signOff: MessageTypeIndicator("0820")!
-        case .cardOpening, .contractSigning: MessageTypeIndicator("0200")!
+        case .enrollment: Properties(description: "enrollment", auditName: "enrollment", family: .network, requestMTI: "0800", code: "810")
+        case .signOn: Properties(description: "sign-on", auditName: "sign-on", family: .network, requestMTI: "0800", code: "001")
+        case .echoTest: Properties(description: "echo test", auditName: "echo", family: .network, requestMTI: "0800", code: "301")
+        case .signOff: Properties(description: "sign-off", auditName: "sign-off", family: .network, requestMTI: "0820", code: "002")
+        case .cardOpening: Properties(description: "card opening", auditName: "card.open", family: .business, requestMTI: "0200", code: "910000")
+        case .contractSigning: Properties(description: "contract signing", auditName: "contract.sign", family: .business, requestMTI: "0200", code: "920000")
         }
     }
 
+    public var description: String { properties.description }
+    /// For machines (metrics, logs, load reports): `card-opening`.
+    public var name: String { properties.description.replacingOccurrences(of: " ", with: "-") }
+    /// The prefix of the host's audit events for this kind.
+    public var auditName: String { properties.auditName }
+    public var family: Family { properties.family }
+
+    public var requestMTI: MessageTypeIndicator { MessageTypeIndicator(properties.requestMTI)! }
+
+    /// The request's MTI with its function digit one up: 0800 → 0810, 0820 → 0830, 0200 → 0210.
     public var responseMTI: MessageTypeIndicator {
-        switch self {
-        case .enrollment, .signOn, .echoTest: MessageTypeIndicator("0810")!
-        case .signOff: MessageTypeIndicator("0830")!
-        case .cardOpening, .contractSigning: MessageTypeIndicator("0210")!
-        }
+        var digits = Array(properties.requestMTI.utf8)
+        digits[2] += 1
+        return MessageTypeIndicator(String(decoding: digits, as: UTF8.self))!
     }
 
     public var networkManagementCode: NetworkManagementCode? {
-        switch self {
-        case .enrollment: .enrollment
-        case .signOn: .signOn
-        case .echoTest: .echoTest
-        case .signOff: .signOff
-        case .cardOpening, .contractSigning: nil
-        }
+        family == .network ? NetworkManagementCode(rawValue: properties.code) : nil
     }
 
     public var processingCode: ProcessingCode? {
-        switch self {
-        case .cardOpening: .cardOpening
-        case .contractSigning: .contractSigning
-        default: nil
-        }
+        family == .business ? ProcessingCode(rawValue: properties.code) : nil
     }
+
+    /// The field that names the kind: 70 for network messages, 3 for business ones.
+    var identifyingField: Int { family == .network ? MPOSField.networkManagementCode : MPOSField.processingCode }
 
     /// Which request a message is, from its MTI and field 70 or field 3; nil for anything else.
     public init?(request message: ISO8583Message) {
-        let kind = Self.allCases.first { kind in
-            guard kind.requestMTI == message.mti else { return false }
-            if let code = kind.networkManagementCode { return message.text(MPOSField.networkManagementCode) == code.rawValue }
-            if let code = kind.processingCode { return message.text(MPOSField.processingCode) == code.rawValue }
-            return false
+        guard let kind = Self.allCases.first(where: { $0.requestMTI == message.mti && message.text($0.identifyingField) == $0.properties.code }) else {
+            return nil
         }
-        guard let kind else { return nil }
         self = kind
     }
 
@@ -98,11 +119,10 @@ public enum MessageKind: Sendable, CaseIterable, CustomStringConvertible {
     /// - Parameters: `transmissionTime` is field 7 (`MMDDhhmmss`), `stan` field 11 (6 digits).
     public func request(transmissionTime: String, stan: String, terminalID: String) -> ISO8583Message {
         var message = ISO8583Message(mti: requestMTI)
-        if let code = processingCode { message.setText(MPOSField.processingCode, code.rawValue) }
+        message.setText(identifyingField, properties.code)
         message.setText(MPOSField.transmissionDateTime, transmissionTime)
         message.setText(MPOSField.systemTraceAuditNumber, stan)
         message.setText(MPOSField.terminalID, terminalID)
-        if let code = networkManagementCode { message.setText(MPOSField.networkManagementCode, code.rawValue) }
         return message
     }
 
@@ -116,16 +136,5 @@ public enum MessageKind: Sendable, CaseIterable, CustomStringConvertible {
         }
         response.setText(MPOSField.responseCode, code.rawValue)
         return response
-    }
-
-    public var description: String {
-        switch self {
-        case .enrollment: "enrollment"
-        case .signOn: "sign-on"
-        case .echoTest: "echo test"
-        case .signOff: "sign-off"
-        case .cardOpening: "card opening"
-        case .contractSigning: "contract signing"
-        }
     }
 }

@@ -49,7 +49,7 @@ struct CrashTests {
         try await recorder.close()
 
         #expect(result.errors["unknown"] == nil, "every unanswered operation was settled after the restart")
-        let completedInRun = result.approved + (result.operations[LoadOperation.signOn.rawValue]?.count ?? 0)
+        let completedInRun = result.approved + (result.operations[LoadOperation.signOn.name]?.count ?? 0)
         #expect(completedInRun > completedAtKill, "the terminals carried on after the restart")
         let references = try JSONSerialization.jsonObject(with: Data(try await again.admin(["references"]).utf8)) as? [String: [String]]
         let verification = LoadVerification(records: try ApprovalRecord.read(from: record), hostContracts: references?["contracts"] ?? [],

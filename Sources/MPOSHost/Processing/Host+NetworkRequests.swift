@@ -243,17 +243,3 @@ extension HostEngine {
         try await KeyManagement.endSession(number, reason: reason, in: c.tx, now: c.now)
     }
 }
-
-extension MessageKind {
-    /// The event name prefix in the audit trail.
-    var auditName: String {
-        switch self {
-        case .enrollment: "enrollment"
-        case .signOn: "sign-on"
-        case .signOff: "sign-off"
-        case .echoTest: "echo"
-        case .cardOpening: "card.open"
-        case .contractSigning: "contract.sign"
-        }
-    }
-}

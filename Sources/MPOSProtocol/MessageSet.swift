@@ -126,12 +126,12 @@ public enum MessageKind: Sendable, CaseIterable, CustomStringConvertible {
         return message
     }
 
-    /// The response to `request` (of this kind): its MTI, the request's fields 3, 7, 11, 41 and
-    /// 70 echoed — which is how the terminal matches it — and field 39.
+    /// The response to `request` (of this kind): its MTI, the request's fields 7, 11, 41 and 70
+    /// (network) or 3 (business) echoed — whichever the request has, and no other of its
+    /// fields — and field 39.
     public func response(to request: ISO8583Message, code: ResponseCode) -> ISO8583Message {
         var response = ISO8583Message(mti: responseMTI)
-        for field in [MPOSField.processingCode, MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber,
-                      MPOSField.terminalID, MPOSField.networkManagementCode] {
+        for field in [MPOSField.transmissionDateTime, MPOSField.systemTraceAuditNumber, MPOSField.terminalID, identifyingField] {
             response[field] = request[field]
         }
         response.setText(MPOSField.responseCode, code.rawValue)

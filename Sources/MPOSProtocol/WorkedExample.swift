@@ -174,8 +174,8 @@ public enum WorkedExample {
                 .init(id: "enrollment", title: "Enrollment of terminal 1#", values: [
                     V("K_EC (request) check value", text: try code.proofKey(terminalID: terminalID, response: false).checkValue().hex),
                     V("K_EC (response) check value", text: try code.proofKey(terminalID: terminalID, response: true).checkValue().hex),
-                    V("0800 request frame", hex: enrollmentRequest),
-                    V("0810 response frame", hex: enrollmentResponse),
+                    V("0800 request message", hex: enrollmentRequest),
+                    V("0810 response message", hex: enrollmentResponse),
                 ]),
                 .init(id: "101-104", title: "Steps 101-104: operator 01 signs on; keys issued and checked", values: [
                     // The TMK itself is not printed: SP 800-108(BMK, "K1/MPOS TMK", terminal ID ‖ 00 ‖ 00000001 ‖ SHA-256(device signing public key))
@@ -186,8 +186,8 @@ public enum WorkedExample {
                     V("data key check value", text: try keys.dataKey.checkValue().hex),
                     V("field 53 (key set)", text: keySet.field),
                     V("field 62 (key blocks and check values)", text: keyBlocks),
-                    V("0800 request frame", hex: signOnRequest),
-                    V("0810 response frame", hex: signOnResponse),
+                    V("0800 request message", hex: signOnRequest),
+                    V("0810 response message", hex: signOnResponse),
                 ]),
                 .init(id: "105-108", title: "Steps 105-108: card opening", values: [
                     V("plain PIN field", hex: PINBlockFormat4.pinField(pin, randomFill: fill)),
@@ -195,18 +195,18 @@ public enum WorkedExample {
                     V("field 52 (PIN block)", hex: openingBlock.bytes),
                     V("confidential data (TLV, before sealing)", hex: try openingData.encoded()),
                     V("field 61 (nonce ‖ ciphertext ‖ tag)", hex: sealedOpening),
-                    V("0200 request frame", hex: openingRequest),
-                    V("0210 response frame", hex: openingResponse),
+                    V("0200 request message", hex: openingRequest),
+                    V("0210 response message", hex: openingResponse),
                 ]),
                 .init(id: "109-111", title: "Steps 109-111: contract signing (carrier 1, phone 13912345678, monthly)", values: [
                     V("confidential data (TLV, before sealing)", hex: try terms.encoded()),
                     V("field 61 (nonce ‖ ciphertext ‖ tag)", hex: sealedTerms),
-                    V("0200 request frame", hex: contractRequest),
-                    V("0210 response frame", hex: contractResponse),
+                    V("0200 request message", hex: contractRequest),
+                    V("0210 response message", hex: contractResponse),
                 ]),
                 .init(id: "112", title: "Step 112: sign-off; the terminal erases its session keys", values: [
-                    V("0820 request frame", hex: signOffRequest),
-                    V("0830 response frame", hex: signOffResponse),
+                    V("0820 request message", hex: signOffRequest),
+                    V("0830 response message", hex: signOffResponse),
                 ]),
             ])
     }

@@ -503,8 +503,8 @@ class Run:
             rec.check(check_value(t.enrollment_key(direction)) == steps["Enrollment of terminal 1#"][f"K_EC ({direction}) check value"],
                       f"§7: K_EC ({direction}) check value")
         enrollment = steps["Enrollment of terminal 1#"]
-        request = bytes.fromhex(enrollment["0800 request frame"])
-        response = bytes.fromhex(enrollment["0810 response frame"])
+        request = bytes.fromhex(enrollment["0800 request message"])
+        response = bytes.fromhex(enrollment["0810 response message"])
         for name, raw, direction in [("0800", request, "request"), ("0810", response, "response")]:
             _, fields = self.codec.decode(raw)
             rec.check(cmac(t.enrollment_key(direction), raw[:-16]) == raw[-16:], f"§7: enrollment {name} field 128")
@@ -516,7 +516,7 @@ class Run:
         host_signing, host_sealing = x963(scalar("host signing key (P-256 scalar)")), scalar("host sealing key (P-256 scalar)")
         device_signing, device_sealing = x963(scalar("device signing key (P-256 scalar)")), scalar("device sealing key (P-256 scalar)")
         number, key = (s.strip() for s in inputs["operator number / key"].split("/"))
-        for step, req_name, rsp_name in [("Steps 101-104", "0800 request frame", "0810 response frame"), ("Step 112", "0820 request frame", "0830 response frame")]:
+        for step, req_name, rsp_name in [("Steps 101-104", "0800 request message", "0810 response message"), ("Step 112", "0820 request message", "0830 response message")]:
             req, rsp = bytes.fromhex(steps[step][req_name]), bytes.fromhex(steps[step][rsp_name])
             mti, fields = self.codec.decode(req)
             rec.check(signature_ok(device_signing, req[-64:], req[:-64]), f"§7 {step}: request signature")
@@ -529,7 +529,7 @@ class Run:
             rec.check(self.codec.decode(rsp)[1].get(121) == hashlib.sha256(req).digest(), f"§7 {step}: response field 121")
 
         sign_on = steps["Steps 101-104"]
-        _, fields = self.codec.decode(bytes.fromhex(sign_on["0810 response frame"]))
+        _, fields = self.codec.decode(bytes.fromhex(sign_on["0810 response message"]))
         tmk = kdf(bytes.fromhex(inputs["base master key (B0), version 1"]), evaluate(p.constant("TMK label")),
                   evaluate(p.constant("TMK context"), fields={41: tid}, version=int(fields[53][:4]), device_signing_key=device_signing))
         rec.check(check_value(tmk) == sign_on["terminal master key check value (K1, derived)"], "§7: the TMK from the TMK label and context")
@@ -543,7 +543,7 @@ class Run:
         pan = inputs["card number"]
         for step in ("Steps 105-108", "Steps 109-111"):
             values = steps[step]
-            req = bytes.fromhex(values["0200 request frame"])
+            req = bytes.fromhex(values["0200 request message"])
             mti, fields = self.codec.decode(req)
             rec.check(cmac(t.session_key("MAC key"), req[:-16]) == req[-16:], f"§7 {step}: request field 64")
             rec.check(pinblock.decipher_pinblock_iso_4(t.session_key("PIN key"), fields[52], pan) == inputs["PIN"], f"§7 {step}: the PIN block")
@@ -553,7 +553,7 @@ class Run:
             except Exception:
                 tlv = b""
             rec.check(tlv.hex().upper() == values["confidential data (TLV, before sealing)"], f"§7 {step}: field 61 under the business associated data")
-            rsp = bytes.fromhex(values["0210 response frame"])
+            rsp = bytes.fromhex(values["0210 response message"])
             rec.check(cmac(t.session_key("MAC key"), rsp[:-16]) == rsp[-16:], f"§7 {step}: response field 64")
 
     # §5.2 and §4.4 (enrollment)
@@ -643,6 +643,7 @@ class Run:
         fields = self.send(t, op, request, "business", "card opening: opened", what="card opening")
         self.rec.check(len(fields.get(37, b"")) == 12, "card opening: no reference in field 37")
         first = self.last_response
+        self.opened = (request, first)
         self.send(t, op, request, "business", "a request already answered", first=first, what="card opening again, the same message")
         self.send(t, op, t.business(op, card, self.opening_items(card), stan=f"{int(t.codec.decode(request)[1][11]):06d}"), "business", "its STAN was used",
                   what="card opening under a used STAN")
@@ -699,6 +700,9 @@ class Run:
         signed_off = self.last_response
         self.send(t, op, t.business(op, self.card(4), self.opening_items(self.card(4))), "business", "names an ended session",
                   what="business message after sign-off")
+        # §5.7: an answer lost before the session ended is still there, byte for byte.
+        self.send(t, op, self.opened[0], "business", "a request already answered", first=self.opened[1],
+                  what="a card opening of the ended session, resent")
         t.session = Session(keys={slot.key: os.urandom(16) for slot in self.page.key_blocks}, key_set=current.key_set[:4] + b"999999999999")
         self.send(t, op, t.business(op, self.card(4), self.opening_items(self.card(4))), "business", "and the terminal holds no session",
                   what="business message naming no session, signed out")

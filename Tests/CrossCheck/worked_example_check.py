@@ -106,7 +106,7 @@ def run(c: Checker) -> None:
 
     # Enrollment: CMAC under K_EC (per direction) last, the signature of the key in field 120 before it.
     code = bytes.fromhex(c.input("enrollment code").replace("-", ""))
-    for frame_name, direction, label in [("0800 request frame", "request", b"M6/MPOS ENROLL REQ"), ("0810 response frame", "response", b"M6/MPOS ENROLL RSP")]:
+    for frame_name, direction, label in [("0800 request message", "request", b"M6/MPOS ENROLL REQ"), ("0810 response message", "response", b"M6/MPOS ENROLL RSP")]:
         raw, decoded = c.frame("enrollment", frame_name)
         k_ec = kdf(code, label, tid.encode(), 16)
         c.check(kcv(k_ec) == c.value("enrollment", f"K_EC ({direction}) check value"), f"enrollment K_EC ({direction}) check value")
@@ -114,7 +114,7 @@ def run(c: Checker) -> None:
         c.check(ecdsa_ok(field(decoded, 120)[:65], raw[-80:-16], raw[:-80]), f"enrollment {direction} signature")
 
     # Sign-on and sign-off requests: device signature, credentials sealed to the host.
-    for step, request, response in [("101-104", "0800 request frame", "0810 response frame"), ("112", "0820 request frame", "0830 response frame")]:
+    for step, request, response in [("101-104", "0800 request message", "0810 response message"), ("112", "0820 request message", "0830 response message")]:
         raw, decoded = c.frame(step, request)
         c.check(ecdsa_ok(x963(device_signing.public_key()), raw[-64:], raw[:-64]), f"{step} request signature")
         info = b"mpos v1 operator credentials\x00" + decoded["t"].encode() + b"".join(field(decoded, n) for n in (7, 11, 41, 70))
@@ -123,7 +123,7 @@ def run(c: Checker) -> None:
         c.check(ecdsa_ok(x963(host_signing.public_key()), raw[-64:], raw[:-64]), f"{step} response signature")
 
     # Sign-on response: the TMK (KDF from the BMK), sealed to the device; field 62 under it.
-    raw, decoded = c.frame("101-104", "0810 response frame")
+    raw, decoded = c.frame("101-104", "0810 response message")
     field53 = field(decoded, 53)
     # Context: terminal ID ‖ 00 ‖ version ‖ SHA-256(device signing public key): a device enrolled
     # again under the same ID gets another TMK.
@@ -152,14 +152,14 @@ def run(c: Checker) -> None:
     expected_block = Cipher(algorithms.AES(pin_key), modes.ECB()).encryptor().update(bytes(a ^ b for a, b in zip(first, pan_field)))
     c.check(expected_block.hex().upper() == c.value("105-108", "field 52 (PIN block)"), "PIN block from the plain fields")
     for step in ("105-108", "109-111"):
-        raw, decoded = c.frame(step, "0200 request frame")
+        raw, decoded = c.frame(step, "0200 request message")
         c.check(cmac(keys["MAC key (M6)"], raw[:-16]) == raw[-16:], f"{step} request CMAC")
         c.check(pinblock.decipher_pinblock_iso_4(pin_key, field(decoded, 52), pan) == c.input("PIN"), f"{step} PIN block")
         sealed = field(decoded, 61)
         aad = decoded["t"].encode() + b"".join(field(decoded, n) for n in (7, 11, 41, 53))
         plaintext = AESGCM(keys["data key (D0)"]).decrypt(sealed[:12], sealed[12:], aad)
         c.check(plaintext.hex().upper() == c.value(step, "confidential data (TLV, before sealing)"), f"{step} field 61")
-        raw, _ = c.frame(step, "0210 response frame")
+        raw, _ = c.frame(step, "0210 response message")
         c.check(cmac(keys["MAC key (M6)"], raw[:-16]) == raw[-16:], f"{step} response CMAC")
 
 

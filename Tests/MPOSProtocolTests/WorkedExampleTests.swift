@@ -50,15 +50,17 @@ struct WorkedExampleTests {
         }
     }
 
-    @Test("every frame decodes and re-encodes to itself, and is a request or response of its step")
-    func framesAreCanonical() throws {
+    @Test("every message decodes and re-encodes to itself, and is a request or response of its step")
+    func messagesAreCanonical() throws {
         let t = try Self.transcript()
         for step in t.steps {
-            for value in step.values where value.name.hasSuffix("frame") {
-                let frame = try Hex.decode(value.value)
-                let message = try codec.decode(frame)
-                #expect(try codec.encode(message) == frame, "\(step.id): \(value.name)")
-                #expect(frame.count + 2 <= 4096, "\(step.id): \(value.name) fits the default 4 KiB frame")
+            let messages = step.values.filter { $0.name.hasSuffix(" message") }
+            #expect(messages.count == 2, "\(step.id): a request and its response")
+            for value in messages {
+                let bytes = try Hex.decode(value.value)
+                let message = try codec.decode(bytes)
+                #expect(try codec.encode(message) == bytes, "\(step.id): \(value.name)")
+                #expect(bytes.count + 2 <= 4096, "\(step.id): \(value.name) fits the default 4 KiB frame")
             }
         }
     }
@@ -72,15 +74,15 @@ struct WorkedExampleTests {
         let hostSealing = try SealingPrivateKey(unsafeRawRepresentation: Hex.decode(WorkedExample.hostSealingScalar))
         let deviceSealing = try SealingPrivateKey(unsafeRawRepresentation: Hex.decode(WorkedExample.deviceSealingScalar))
 
-        let enrollmentRequest = try bytes("enrollment", "0800 request frame", in: t)
+        let enrollmentRequest = try bytes("enrollment", "0800 request message", in: t)
         let enrolled = try EnrollmentSecurity.verifyRequest(enrollmentRequest, codec: codec, code: code, terminalID: WorkedExample.terminalID)
         #expect(enrolled.signing == device)
-        let pinned = try EnrollmentSecurity.verifyResponse(bytes("enrollment", "0810 response frame", in: t), answering: enrollmentRequest, codec: codec, code: code,
+        let pinned = try EnrollmentSecurity.verifyResponse(bytes("enrollment", "0810 response message", in: t), answering: enrollmentRequest, codec: codec, code: code,
                                                         terminalID: WorkedExample.terminalID)
         #expect(pinned.signing == host && pinned.sealing == hostSealing.publicKey)
 
         let operatorCredentials = try OperatorCredentials(number: "01", key: "111111")
-        for (step, request, response) in [("101-104", "0800 request frame", "0810 response frame"), ("112", "0820 request frame", "0830 response frame")] {
+        for (step, request, response) in [("101-104", "0800 request message", "0810 response message"), ("112", "0820 request message", "0830 response message")] {
             let authenticated = try MessageSignature.verify(bytes(step, request, in: t), codec: codec, signer: device)
             #expect(try SignOnSecurity.openCredentials(of: authenticated, with: hostSealing) == operatorCredentials, "\(step)")
             // Field 121: each response names the request it answers.
@@ -88,7 +90,7 @@ struct WorkedExampleTests {
         }
 
         // Sign-on response: the TMK opens, matches the derivation, and unwraps the stated keys.
-        let response = try MessageSignature.verify(bytes("101-104", "0810 response frame", in: t), codec: codec, signer: host).message
+        let response = try MessageSignature.verify(bytes("101-104", "0810 response message", in: t), codec: codec, signer: host).message
         let keySet = try #require(KeySetIdentifier(field: text("101-104", "field 53 (key set)", in: t)))
         #expect(response.text(MPOSField.keySetIdentifier) == keySet.field)
         let masterKey = try SignOnSecurity.openMasterKey(response[MPOSField.sealedEnvelope]!, with: deviceSealing, terminalID: WorkedExample.terminalID, keySet: keySet)
@@ -116,7 +118,7 @@ struct WorkedExampleTests {
         #expect(pinBlock == (try bytes("105-108", "field 52 (PIN block)", in: t)))
 
         for step in ["105-108", "109-111"] {
-            let request = try BusinessMessageSecurity.verify(bytes(step, "0200 request frame", in: t), codec: codec, macKey: macKey)
+            let request = try BusinessMessageSecurity.verify(bytes(step, "0200 request message", in: t), codec: codec, macKey: macKey)
             #expect(request.message[MPOSField.pinBlock] == pinBlock, "\(step)")
             #expect(try PINBlockFormat4.decipher(EncipheredPINBlock(bytes: request.message[MPOSField.pinBlock]!), pan: pan, using: pinKey) == pin)
             let sealed = request.message[MPOSField.confidentialData]!
@@ -127,7 +129,7 @@ struct WorkedExampleTests {
             let resealed = try AuthenticatedEncryption.seal(tlv, authenticating: BusinessMessageSecurity.associatedData(of: request.message),
                                                             using: dataKey, nonce: AES.GCM.Nonce(data: sealed.prefix(12)))
             #expect(resealed == sealed, "\(step)")
-            let response = try BusinessMessageSecurity.verify(bytes(step, "0210 response frame", in: t), codec: codec, macKey: macKey)
+            let response = try BusinessMessageSecurity.verify(bytes(step, "0210 response message", in: t), codec: codec, macKey: macKey)
             #expect(response.message.text(MPOSField.responseCode) == "00")
         }
     }

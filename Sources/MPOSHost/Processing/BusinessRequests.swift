@@ -40,10 +40,10 @@ struct PreparedBusinessRequest<Ready: Sendable>: Sendable {
 
 extension HostEngine {
     /// The checks of a business request, in order (docs/protocol.md §4.4): enrolled (`03`),
-    /// not blocked (`58`), field 53's session (`12`/`A1`), the MAC (`A0`), the STAN (the exact
-    /// request again gets its response again; other content under a STAN of this session
-    /// `94`), time (`A4`), a sign-on an administrator asked for (`A1`); then the preparation's
-    /// refusal, if any, and the operation.
+    /// not blocked (`58`), the exact request again (its response again), field 53's session
+    /// (`12`/`A1`), the MAC (`A0`), other content under a STAN of this session (`94`), time
+    /// (`A4`), a sign-on an administrator asked for (`A1`); then the preparation's refusal, if
+    /// any, and the operation.
     func businessRequest<Operation: BusinessOperation>(_ operation: Operation, early: PreparedBusinessRequest<Operation.Ready>?,
                                                        _ c: inout RequestContext) async throws -> Outcome {
         guard c.terminal.enrollment == .enrolled else { return try signedResponse(c, .invalidTerminal) }
@@ -51,6 +51,11 @@ extension HostEngine {
             c.recordRefusal(.terminalBlocked, "terminal blocked")
             return try signedResponse(c, .terminalBlocked)
         }
+        // The exact request again gets the response already sent, whatever became of its
+        // session since: a terminal that lost its 0210 and then signed on anew, or was signed
+        // off, must still learn the outcome. Its bytes were authenticated when first answered.
+        let logged = try await c.loggedEntry()
+        if case .retransmission(let response) = c.check(logged, session: 0) { return .retransmission(response, codec: codec) }
         guard let keySet = c.message.text(MPOSField.keySetIdentifier).flatMap(KeySetIdentifier.init(field:)) else {
             return try signedResponse(c, .formatError)
         }
@@ -78,10 +83,8 @@ extension HostEngine {
             c.recordRefusal(.macFailure, "MAC does not verify")
             return try protect(c.kind.response(to: c.message, code: .macFailure), code: .macFailure, keys)
         }
-        switch try await c.checkMessageLog(session: session.number) {
-        case .retransmission(let response): return .retransmission(response, codec: codec)
-        case .conflict: return try protect(c.kind.response(to: c.message, code: .duplicateTransmission), code: .duplicateTransmission, keys)
-        case .new: break
+        if case .conflict = c.check(logged, session: session.number) {
+            return try protect(c.kind.response(to: c.message, code: .duplicateTransmission), code: .duplicateTransmission, keys)
         }
         let answer: (code: ResponseCode, reference: String?)
         if !c.isFresh(skew: configuration.permittedClockSkew) {

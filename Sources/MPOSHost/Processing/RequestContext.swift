@@ -88,7 +88,16 @@ struct RequestContext {
     /// The same frame again gets the response already sent; the same STAN with other content,
     /// in the same session, is refused (`94`).
     func checkMessageLog(session: Int64) async throws -> LogCheck {
-        guard let entry = try await tx.messageLogEntry(terminalID: terminal.id, stan: stan) else { return .new }
+        check(try await loggedEntry(), session: session)
+    }
+
+    /// What the cache holds under this request's STAN.
+    func loggedEntry() async throws -> MessageLogEntry? {
+        try await tx.messageLogEntry(terminalID: terminal.id, stan: stan)
+    }
+
+    func check(_ entry: MessageLogEntry?, session: Int64) -> LogCheck {
+        guard let entry else { return .new }
         if entry.requestDigest == request.digest { return .retransmission(entry.response) }
         // A STAN of an earlier session may come round again (STANs wrap at 999999).
         return entry.session == session ? .conflict : .new

@@ -268,6 +268,24 @@ struct RefusalTests {
         }
     }
 
+    @Test("a business request whose answer was lost gets it again after its session ended: signed off, or superseded by a new sign-on", arguments: StoreBackend.allCases)
+    func retransmissionAfterTheSessionEnded(backend: StoreBackend) async throws {
+        try await HostHarness.run(backend) { h in
+            var terminal = try await h.terminal()
+            #expect(try await terminal.openCard(HostHarness.cardNumber(26)).code == .approved)
+            let (opening, opened) = (terminal.lastRequest, terminal.lastResponse)
+            guard case .signedIn = try await terminal.signOn() else { Issue.record("refused"); return }  // the session it belonged to ends
+            #expect(await terminal.reply(to: opening) == .respond(opened))
+            let signed = try await terminal.signContract(HostHarness.cardNumber(26))
+            #expect(signed.code == .approved)
+            let (contract, answered) = (terminal.lastRequest, terminal.lastResponse)
+            #expect(try await terminal.signOff() == .signedOff)
+            #expect(await terminal.reply(to: contract) == .respond(answered))
+            #expect(try await h.admin.contracts().count == 1)
+            #expect(try await h.admin.cards().count == 1)
+        }
+    }
+
     @Test("the same STAN with other content gets 94", arguments: StoreBackend.allCases)
     func stanReuse(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in

@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 public import MPOSHost
-import MPOSHostSQL
+package import MPOSHostSQL
 import NIOConcurrencyHelpers
 import NIOSSL
 import PostgresNIO
@@ -15,21 +15,24 @@ import PostgresNIO
 /// ``StoreError/Code/duplicate`` or ``StoreError/Code/conflict`` for
 /// ``HostStore/retryingTransaction(attempts:_:)`` to run again. A commit is durable when
 /// PostgreSQL's `synchronous_commit` is on (its default; a warning is logged otherwise).
-public final class PostgresHostStore: HostStore {
+public final class PostgresHostStore: HostStore, LedgerStore {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
     private let isClosed = NIOLockedValueBox(false)
     public let configuration: PostgresStoreConfiguration
+    /// The schema's steps this store applies at open.
+    private let migrations: [Migration]
 
     /// The store whose transaction the current task is inside: a nested `transaction` would
     /// take a second connection and could wait on the first one's locks forever.
     @TaskLocal private static var enclosingStore: ObjectIdentifier?
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, configuration: PostgresStoreConfiguration, logger: Logger) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, configuration: PostgresStoreConfiguration, migrations: [Migration], logger: Logger) {
         self.client = client
         self.runner = runner
         self.configuration = configuration
+        self.migrations = migrations
         self.logger = logger
     }
 
@@ -37,6 +40,13 @@ public final class PostgresHostStore: HostStore {
     /// missing). Fails if the database is unreachable.
     public static func open(_ configuration: PostgresStoreConfiguration, applicationName: String = "mpos-host",
                             logger: Logger = Logger(label: "mpos.store.postgres")) async throws -> PostgresHostStore {
+        try await open(configuration, migrations: PostgresMigrations.all, applicationName: applicationName, logger: logger)
+    }
+
+    /// A store whose schema `migrations` make instead of its own: for the test that checks the
+    /// DDL the schema's descriptions generate.
+    package static func open(_ configuration: PostgresStoreConfiguration, migrations: [Migration], applicationName: String = "mpos-host",
+                             logger: Logger = Logger(label: "mpos.store.postgres")) async throws -> PostgresHostStore {
         // postgres-nio's trace messages quote the rows it receives and the actions it runs
         // (bound values among them): this logger never goes below debug.
         var logger = logger
@@ -67,7 +77,7 @@ public final class PostgresHostStore: HostStore {
             await client.run()
         }
         for await _ in started {}
-        let store = PostgresHostStore(client: client, runner: runner, configuration: configuration, logger: logger)
+        let store = PostgresHostStore(client: client, runner: runner, configuration: configuration, migrations: migrations, logger: logger)
         do {
             try await store.migrate()
             try await store.checkDurability()
@@ -78,13 +88,26 @@ public final class PostgresHostStore: HostStore {
         return store
     }
 
+    private static let statements = SQLStatements(.postgres)
+
+    /// The schema version this program brings a store to (its migrations' last).
+    package static var schemaVersion: Int { PostgresMigrations.all.latestVersion }
+
     public func transaction<T: Sendable>(_ body: @Sendable (any HostTransaction) async throws -> T) async throws -> T {
+        try await run { try await body($0) }
+    }
+
+    public func ledgerTransaction<T: Sendable>(_ body: @Sendable (any LedgerRows) async throws -> T) async throws -> T {
+        try await run { try await body($0) }
+    }
+
+    private func run<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         if Self.enclosingStore == ObjectIdentifier(self) {
             throw StoreError(.failure, "transaction: nested transactions on one store are not supported")
         }
         return try await withConnection(table: "transaction") { executor in
             try await executor.execute("BEGIN ISOLATION LEVEL READ COMMITTED", table: "transaction")
-            let transaction = SQLTransaction(executor: executor)
+            let transaction = SQLTransaction(executor: executor, statements: Self.statements)
             do {
                 let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
                 try transaction.endBody()
@@ -110,6 +133,47 @@ public final class PostgresHostStore: HostStore {
     package func rawScalar(_ sql: String) async throws -> String? {
         try await withConnection(table: "database") { executor in
             try await executor.firstValue(sql, table: "database")?.scalarText
+        }
+    }
+
+    /// The store's tables as PostgreSQL's catalogs report them (in the store's schema, but
+    /// for `schema_migrations`): for the test that compares them with the schema's descriptions.
+    package func liveSchema() async throws -> [LiveTable] {
+        try await withConnection(table: "schema") { executor in
+            let tables = try await executor.rows(
+                """
+                SELECT table_name FROM information_schema.tables
+                WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name
+                """, [], table: "schema").map { try $0.text("table_name") }
+            var live: [LiveTable] = []
+            for table in tables {
+                let columns = try await executor.rows(
+                    """
+                    SELECT column_name, data_type, is_nullable FROM information_schema.columns
+                    WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position
+                    """, [.text(table)], table: table).map {
+                    LiveTable.LiveColumn(name: try $0.text("column_name"), type: try $0.text("data_type"), nullable: try $0.text("is_nullable") == "YES")
+                }
+                let indexes = try await executor.rows(
+                    """
+                    SELECT c.relname AS name, i.indisprimary AS is_key, i.indisunique AS is_unique,
+                           EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype = 'u') AS is_constraint,
+                           array_to_string(ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
+                                                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                                                 ORDER BY k.position), ',') AS columns
+                    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                    WHERE i.indrelid = to_regclass($1)
+                    """, [.text(table)], table: table)
+                var key: [String] = [], found: Set<LiveTable.LiveIndex> = []
+                for index in indexes {
+                    let columns = try index.text("columns").split(separator: ",").map(String.init)
+                    if try index.bool("is_key") { key = columns; continue }
+                    found.insert(LiveTable.LiveIndex(name: try index.bool("is_constraint") ? nil : try index.text("name"), columns: columns,
+                                                     unique: try index.bool("is_unique")))
+                }
+                live.append(LiveTable(name: table, columns: columns, primaryKey: key, indexes: found))
+            }
+            return live
         }
     }
 
@@ -172,10 +236,10 @@ public final class PostgresHostStore: HostStore {
                 try await executor.execute(PostgresMigrations.createSchemaMigrationsTable, table: "schema_migrations")
                 let rows = try await executor.rows("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations", [], table: "schema_migrations")
                 guard let current = try rows.first?.int("version") else { throw StoreError(.schema, "schema_migrations: unreadable version") }
-                guard current <= PostgresMigrations.all.latestVersion else {
-                    throw StoreError(.schema, "schema_migrations: the database is at version \(current), newer than this program's \(PostgresMigrations.all.latestVersion)")
+                guard current <= migrations.latestVersion else {
+                    throw StoreError(.schema, "schema_migrations: the database is at version \(current), newer than this program's \(migrations.latestVersion)")
                 }
-                for migration in PostgresMigrations.all.pending(after: current) {
+                for migration in migrations.pending(after: current) {
                     for statement in migration.statements {
                         try await executor.execute(statement, table: "schema_migrations")
                     }
@@ -211,8 +275,6 @@ private struct PostgresExecutor: SQLExecutor {
         self.connection = connection
         self.logger = logger
     }
-
-    var dialect: SQLDialect { .postgres }
 
     func rows(_ sql: String, _ binds: [StoredValue], table: String) async throws -> [RowReader] {
         do {

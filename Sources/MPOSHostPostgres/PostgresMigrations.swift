@@ -1,13 +1,17 @@
 import MPOSHostSQL
 
-/// The same tables, columns and constraints as the SQLite schema (MPOSHostSQLite's
-/// `Migrations`; the shared `Tables` name the columns), in PostgreSQL's types: dates are
-/// BIGINT microseconds since 1970 UTC (the audit chain's MACs cover that exact value),
-/// booleans BOOLEAN, byte arrays BYTEA.
+/// PostgreSQL's released schema steps, as they shipped: the tables the shared descriptions
+/// (`MPOSHostSQL.Tables`) describe, in PostgreSQL's types — dates are BIGINT microseconds since
+/// 1970 UTC (the audit chain's MACs cover that exact value), booleans BOOLEAN, byte arrays
+/// BYTEA. `SchemaTests` compares the live tables with the descriptions; later steps are the
+/// shared ones (`SchemaMigrations`).
 enum PostgresMigrations {
     /// Applied in one transaction at open, under an advisory lock, so that nodes starting at
     /// the same moment apply each step once.
-    static let all: [Migration] = [version1, version2, version3]
+    static let all: [Migration] = SchemaMigrations.all(released: [version1, version2, version3], dialect: .postgres)
+
+    /// The sequences requests draw from, each the database's own since version 3.
+    static let nativeSequences: Set<String> = ["card", "reference", "session", "terminal"]
 
     static let createSchemaMigrationsTable = """
         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -204,7 +208,7 @@ enum PostgresMigrations {
 
     /// The sequences requests draw from become the database's own (no row lock held to the
     /// commit), each starting after the value its `sequences` row had reached.
-    static let version3 = Migration(version: 3, statements: ["card", "reference", "session", "terminal"].flatMap { name in
+    static let version3 = Migration(version: 3, statements: nativeSequences.sorted().flatMap { name in
         [
             "CREATE SEQUENCE mpos_sequence_\(name) AS BIGINT MINVALUE 1",
             "SELECT setval('mpos_sequence_\(name)', COALESCE((SELECT value FROM sequences WHERE name = '\(name)'), 0) + 1, false)",

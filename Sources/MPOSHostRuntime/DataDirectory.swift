@@ -113,7 +113,7 @@ public struct DataDirectory: Sendable {
 
     /// Opens the store; the embedded one must exist (`mpos-host init` creates it), a
     /// PostgreSQL one gets its schema brought up to date.
-    public func openStore(creating: Bool = false) async throws -> any HostStore {
+    public func openStore(creating: Bool = false) async throws -> any HostStore & LedgerStore {
         switch try storeLocation() {
         case .sqlite(let databasePath):
             guard creating || FileManager.default.fileExists(atPath: databasePath) else {

@@ -9,7 +9,7 @@ public import ServiceLifecycle
 /// A host ready to serve: its store, engine and modules, from a data directory.
 public struct HostRuntime: Sendable {
     public let directory: DataDirectory
-    public let store: any HostStore
+    public let store: any HostStore & LedgerStore
     public let engine: HostEngine
     public let settings: HostSettings
     /// True when this start created the data directory (a fresh setup).
@@ -34,7 +34,7 @@ public struct HostRuntime: Sendable {
                             environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> HostRuntime {
         var created = false
         let lmk: LocalMasterKey
-        let store: any HostStore
+        let store: any HostStore & LedgerStore
         if try await !directory.hasStore() {
             guard initializeIfMissing else { throw HostSetupError("no store in \(directory.path): run `mpos-host init` first") }
             lmk = try directory.create(environment: environment)

@@ -76,7 +76,7 @@ public struct HostSettings: Codable, Sendable {
 
     /// The ledger module and every configured webhook; a webhook whose secret is missing from
     /// the environment is an error (a carrier silently left without deliveries is worse).
-    public func businessModules(store: any HostStore, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BusinessModuleRegistry {
+    public func businessModules(store: any HostStore & LedgerStore, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BusinessModuleRegistry {
         var registry = BusinessModuleRegistry([LedgerModule(store: store)])
         for webhook in webhooks {
             guard let url = URL(string: webhook.url) else { throw HostSetupError("webhook \(webhook.name): \(webhook.url) is not a URL") }

@@ -18,17 +18,17 @@ final class GroupCommit: Sendable {
     /// A queued transaction: its body (until run), and how to tell its caller the outcome.
     final class Job: @unchecked Sendable {
         private let lock = NIOLock()
-        private var body: (@Sendable (any HostTransaction) async throws -> any Sendable)?
+        private var body: (@Sendable (SQLTransaction) async throws -> any Sendable)?
         private let continuation: CheckedContinuation<any Sendable, any Error>
 
-        init(body: @escaping @Sendable (any HostTransaction) async throws -> any Sendable, continuation: CheckedContinuation<any Sendable, any Error>) {
+        init(body: @escaping @Sendable (SQLTransaction) async throws -> any Sendable, continuation: CheckedContinuation<any Sendable, any Error>) {
             self.body = body
             self.continuation = continuation
         }
 
         /// The body, handed out once: the job keeps no reference to it afterwards (the caller
         /// lent it for the duration of its wait only).
-        func takeBody() -> (@Sendable (any HostTransaction) async throws -> any Sendable)? {
+        func takeBody() -> (@Sendable (SQLTransaction) async throws -> any Sendable)? {
             lock.withLock {
                 defer { body = nil }
                 return body

@@ -1,8 +1,11 @@
 import MPOSHostSQL
 
-/// The SQLite schema, step by step (`Migration`: a released step is never edited).
+/// SQLite's released schema steps, as they shipped (`Migration`: a released step is never
+/// edited): the tables the shared descriptions (`MPOSHostSQL.Tables`) describe.
+/// `SchemaTests` compares the live tables with the descriptions; later steps are the shared
+/// ones (`SchemaMigrations`).
 enum Migrations {
-    static let all: [Migration] = [version1, version2]
+    static let all: [Migration] = SchemaMigrations.all(released: [version1, version2, version3], dialect: .sqlite)
 
     static let createSchemaMigrationsTable = """
         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -200,4 +203,9 @@ enum Migrations {
         "ALTER TABLE cards ADD COLUMN opening_reference TEXT",
         "CREATE UNIQUE INDEX cards_opening_reference ON cards (opening_reference)",
     ])
+
+    /// PostgreSQL's version 3 moved its sequences into the database; SQLite keeps its
+    /// `sequences` table (one writer, no lock held across requests). Nothing to do: the step
+    /// keeps both backends' version numbers the same from here on.
+    static let version3 = Migration(version: 3, statements: [])
 }

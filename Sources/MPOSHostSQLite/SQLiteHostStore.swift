@@ -8,7 +8,7 @@ import Darwin
 import Foundation
 public import Logging
 public import MPOSHost
-import MPOSHostSQL
+package import MPOSHostSQL
 import NIOConcurrencyHelpers
 
 /// The embedded store: one SQLite file, one connection, one transaction at a time — committed
@@ -19,11 +19,12 @@ import NIOConcurrencyHelpers
 /// covers another process opening the same file. Those waiting when the connection comes free
 /// run together under one `COMMIT` (``GroupCommit``): a durable commit is the largest single
 /// cost of a request, and a group pays it once.
-public final class SQLiteHostStore: HostStore {
-    private let database: SQLiteDatabase
+public final class SQLiteHostStore: HostStore, LedgerStore {
+    let database: SQLiteDatabase
+    private let statements = SQLStatements(.sqlite)
     private let logger: Logger
     /// Held by the group that is running (and by `close`, `rawScalar`).
-    private let lock = AsyncSerialLock()
+    let lock = AsyncSerialLock()
     private let groupCommit = GroupCommit()
     private let groupsCommitted = NIOLockedValueBox(0)
     private let isClosed = NIOLockedValueBox(false)
@@ -32,8 +33,12 @@ public final class SQLiteHostStore: HostStore {
     /// same store would wait for itself forever, so it fails instead.
     @TaskLocal private static var enclosingStore: ObjectIdentifier?
 
-    private init(database: SQLiteDatabase, logger: Logger) {
+    /// The schema's steps this store applies at open.
+    private let migrations: [Migration]
+
+    private init(database: SQLiteDatabase, migrations: [Migration] = Migrations.all, logger: Logger) {
         self.database = database
+        self.migrations = migrations
         self.logger = logger
     }
 
@@ -52,12 +57,26 @@ public final class SQLiteHostStore: HostStore {
 
     /// A private database that lives as long as the store: for tests.
     public static func openInMemory(logger: Logger = Logger(label: "mpos.store.sqlite")) async throws -> SQLiteHostStore {
-        let store = SQLiteHostStore(database: try SQLiteDatabase(path: nil), logger: logger)
+        try await openInMemory(migrations: Migrations.all, logger: logger)
+    }
+
+    /// A private database made by `migrations` instead of the store's own: for the test that
+    /// checks the DDL the schema's descriptions generate.
+    package static func openInMemory(migrations: [Migration], logger: Logger = Logger(label: "mpos.store.sqlite")) async throws -> SQLiteHostStore {
+        let store = SQLiteHostStore(database: try SQLiteDatabase(path: nil), migrations: migrations, logger: logger)
         try await store.prepare(journalMode: nil)
         return store
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any HostTransaction) async throws -> T) async throws -> T {
+        try await run { try await body($0) }
+    }
+
+    public func ledgerTransaction<T: Sendable>(_ body: @Sendable (any LedgerRows) async throws -> T) async throws -> T {
+        try await run { try await body($0) }
+    }
+
+    private func run<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         if Self.enclosingStore == ObjectIdentifier(self) {
             throw StoreError(.failure, "transaction: nested transactions on one store are not supported")
         }
@@ -115,7 +134,7 @@ public final class SQLiteHostStore: HostStore {
 
     private func runOne(_ job: GroupCommit.Job) async -> Result<any Sendable, any Error> {
         guard let body = job.takeBody() else { return .failure(StoreError(.failure, "transaction: run twice")) }
-        let transaction = SQLTransaction(executor: SQLiteExecutor(database: database))
+        let transaction = SQLTransaction(executor: SQLiteExecutor(database: database), statements: statements)
         do {
             let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
             try transaction.endBody()
@@ -134,6 +153,9 @@ public final class SQLiteHostStore: HostStore {
             database.close()
         }
     }
+
+    /// The schema version this program brings a store to (its migrations' last).
+    package static var schemaVersion: Int { Migrations.all.latestVersion }
 
     /// How many groups have committed (each one `COMMIT`, one `fsync`): for tests.
     package var committedGroups: Int { groupsCommitted.withLockedValue { $0 } }
@@ -201,10 +223,10 @@ public final class SQLiteHostStore: HostStore {
     private func migrate() async throws {
         try await execute(Migrations.createSchemaMigrationsTable, table: "schema_migrations")
         let current = try await schemaVersion()
-        guard current <= Migrations.all.latestVersion else {
-            throw StoreError(.schema, "schema_migrations: the database is at version \(current), newer than this program's \(Migrations.all.latestVersion)")
+        guard current <= migrations.latestVersion else {
+            throw StoreError(.schema, "schema_migrations: the database is at version \(current), newer than this program's \(migrations.latestVersion)")
         }
-        for migration in Migrations.all.pending(after: current) {
+        for migration in migrations.pending(after: current) {
             try await apply(migration)
         }
     }
@@ -249,7 +271,6 @@ public final class SQLiteHostStore: HostStore {
 /// thread (the group's leader holds the connection).
 private struct SQLiteExecutor: SQLExecutor {
     let database: SQLiteDatabase
-    var dialect: SQLDialect { .sqlite }
 
     func rows(_ sql: String, _ binds: [StoredValue], table: String) async throws -> [RowReader] {
         try database.rows(sql, binds, table: table)

@@ -361,9 +361,11 @@ public struct HostAdministration: Sendable {
         }
     }
 
-    /// The carrier's CSV file for one day (UTC, `YYYY-MM-DD`).
+    /// The ledger module's CSV file of a carrier's day (UTC, `YYYY-MM-DD`); a store that keeps
+    /// no ledger: `wrongState`.
     public func ledgerCSV(carrierCode: String, day: String) async throws -> String {
-        LedgerExport.csv(try await read { tx in try await tx.ledgerEntries(carrierCode: carrierCode, day: day) })
+        guard let ledger = store as? any LedgerStore else { throw HostError(.wrongState, "this store keeps no ledger") }
+        return try await LedgerExport.csv(from: ledger, carrierCode: carrierCode, day: day)
     }
 
     // MARK: Audit

@@ -5,10 +5,10 @@ public import Foundation
 /// contract reference, so a repeated delivery books nothing twice.
 public struct LedgerModule: BusinessModule {
     public let name: String
-    let store: any HostStore
+    let store: any LedgerStore
     let clock: @Sendable () -> Date
 
-    public init(store: any HostStore, name: String = "ledger", clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(store: any LedgerStore, name: String = "ledger", clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.name = name
         self.clock = clock
@@ -21,7 +21,7 @@ public struct LedgerModule: BusinessModule {
                                 phoneNumber: contract.phoneNumber, tariff: contract.tariff, customerIdentifier: contract.customerIdentifier,
                                 maskedCardNumber: contract.maskedCardNumber, signedAt: contract.signedAt, recordedAt: clock())
         do {
-            try await store.transaction { tx in try await tx.recordLedgerEntry(entry) }
+            try await store.ledgerTransaction { ledger in try await ledger.recordLedgerEntry(entry) }
             return .delivered
         } catch {
             return .retryLater(reason: "the ledger could not be written")
@@ -34,6 +34,11 @@ public struct LedgerModule: BusinessModule {
 /// keyed identifier.
 public enum LedgerExport {
     public static let header = ["reference", "carrier", "phone_number", "tariff", "customer_identifier", "card", "signed_at"]
+
+    /// A carrier's book for one day, as its CSV file.
+    public static func csv(from store: any LedgerStore, carrierCode: String, day: String) async throws -> String {
+        csv(try await store.ledgerTransaction { ledger in try await ledger.ledgerEntries(carrierCode: carrierCode, day: day) })
+    }
 
     public static func csv(_ entries: [LedgerEntry]) -> String {
         let rows = entries.sorted { $0.contractReference < $1.contractReference }.map { entry in

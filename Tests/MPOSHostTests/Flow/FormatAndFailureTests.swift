@@ -6,8 +6,8 @@ import MPOSProtocol
 import Testing
 
 /// A store that can be made to fail, to see what the host answers when its database does.
-final class FailingStore: HostStore, @unchecked Sendable {
-    let inner: any HostStore
+final class FailingStore: HostStore, LedgerStore, @unchecked Sendable {
+    let inner: any HostStore & LedgerStore
     private let lock = NSLock()
     private var _failing = false
     var failing: Bool {
@@ -15,11 +15,16 @@ final class FailingStore: HostStore, @unchecked Sendable {
         set { lock.withLock { _failing = newValue } }
     }
 
-    init(_ inner: any HostStore) { self.inner = inner }
+    init(_ inner: any HostStore & LedgerStore) { self.inner = inner }
 
     func transaction<T: Sendable>(_ body: @Sendable (any HostTransaction) async throws -> T) async throws -> T {
         if failing { throw StoreError(.failure, "database: disk I/O error") }
         return try await inner.transaction(body)
+    }
+
+    func ledgerTransaction<T: Sendable>(_ body: @Sendable (any LedgerRows) async throws -> T) async throws -> T {
+        if failing { throw StoreError(.failure, "database: disk I/O error") }
+        return try await inner.ledgerTransaction(body)
     }
 
     func close() async throws { try await inner.close() }

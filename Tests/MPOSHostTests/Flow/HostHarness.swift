@@ -55,7 +55,7 @@ struct HostHarness {
     static let identityNumber = "11010519491231002X"
     static let phoneNumber = "13812345678"
 
-    let store: any HostStore
+    let store: any HostStore & LedgerStore
     let lmk: LocalMasterKey
     let clock: TestClock
     let admin: HostAdministration
@@ -73,7 +73,7 @@ struct HostHarness {
         }
     }
 
-    init(store: any HostStore, lmk: LocalMasterKey? = nil, clock: TestClock = TestClock(), configure: (inout HostConfiguration) -> Void = { _ in }) async throws {
+    init(store: any HostStore & LedgerStore, lmk: LocalMasterKey? = nil, clock: TestClock = TestClock(), configure: (inout HostConfiguration) -> Void = { _ in }) async throws {
         self.store = store
         self.clock = clock
         let lmk = try lmk ?? LocalMasterKey()

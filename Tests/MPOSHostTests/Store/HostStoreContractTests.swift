@@ -295,15 +295,15 @@ struct HostStoreContractTests {
         try await backend.withStore { store async throws in
             let entry = Fixtures.ledgerEntry("R1", signedAt: Fixtures.time(1))
             let second = Fixtures.ledgerEntry("R2", signedAt: Fixtures.time(2))
-            try await store.transaction { tx async throws in
+            try await store.ledgerTransaction { tx async throws in
                 try await tx.recordLedgerEntry(entry)
                 try await tx.recordLedgerEntry(second)
                 try await tx.recordLedgerEntry(Fixtures.ledgerEntry("R3", carrier: "CU"))
                 try await tx.recordLedgerEntry(Fixtures.ledgerEntry("R4", day: "2023-11-15"))
             }
             let redelivered = modified(entry) { $0.recordedAt = Fixtures.time(500); $0.tariff = "changed" }
-            try await store.transaction { tx async throws in try await tx.recordLedgerEntry(redelivered) }
-            let entries = try await store.transaction { tx async throws in try await tx.ledgerEntries(carrierCode: "CM", day: "2023-11-14") }
+            try await store.ledgerTransaction { tx async throws in try await tx.recordLedgerEntry(redelivered) }
+            let entries = try await store.ledgerTransaction { tx async throws in try await tx.ledgerEntries(carrierCode: "CM", day: "2023-11-14") }
             #expect(entries == [entry, second])
         }
     }

@@ -56,7 +56,7 @@ struct PostgresHostStoreTests {
             for _ in 0..<4 { group.addTask { try await PostgresHostStore.open(configuration) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(try await stores[0].rawScalar("SELECT COUNT(*) FROM schema_migrations") == "3")
+        #expect(try await stores[0].rawScalar("SELECT COUNT(*) FROM schema_migrations") == String(PostgresHostStore.schemaVersion))
         for store in stores.dropFirst() { try await store.close() }
         try await StoreBackend.discard(stores[0])
     }

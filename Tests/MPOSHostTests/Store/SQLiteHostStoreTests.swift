@@ -33,7 +33,8 @@ struct SQLiteHostStoreTests {
             #expect(try await reopened.rawScalar("PRAGMA busy_timeout") == "5000")
             #expect(try await reopened.rawScalar("PRAGMA temp_store") == "2")   // MEMORY
             #expect(try await reopened.rawScalar("PRAGMA wal_autocheckpoint") == "4000")
-            #expect(try await reopened.rawScalar("SELECT group_concat(version) FROM schema_migrations") == "1,2")
+            #expect(try await reopened.rawScalar("SELECT group_concat(version) FROM schema_migrations")
+                    == (1...SQLiteHostStore.schemaVersion).map(String.init).joined(separator: ","))
             try await reopened.close()
         }
     }

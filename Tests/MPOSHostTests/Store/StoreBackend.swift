@@ -33,8 +33,8 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
     /// Opens a fresh, empty store, runs `body`, then closes the store and removes its files,
     /// whether `body` throws or not.
     @discardableResult
-    func withStore<T>(_ body: (any HostStore) async throws -> T) async throws -> T {
-        let store: any HostStore
+    func withStore<T>(_ body: (any HostStore & LedgerStore) async throws -> T) async throws -> T {
+        let store: any HostStore & LedgerStore
         var directory: URL?
         switch self {
         case .sqliteMemory:

@@ -1,112 +1,39 @@
 public import MPOSHost
 
-/// The two SQL dialects' only difference the shared statements see: how a bound parameter is
-/// written (SQLite numbers `?1`, PostgreSQL `$1`).
-public enum SQLDialect: Sendable {
-    case sqlite
-    case postgres
-
-    public func placeholder(_ number: Int) -> String {
-        switch self {
-        case .sqlite: "?\(number)"
-        case .postgres: "$\(number)"
-        }
-    }
-
-    public func placeholders(_ numbers: ClosedRange<Int>) -> String {
-        numbers.map(placeholder).joined(separator: ", ")
-    }
-
-    // SQLite has one writer at a time (`BEGIN IMMEDIATE`), so what a transaction reads stays
-    // as it read it. PostgreSQL runs transactions at READ COMMITTED side by side, on several
-    // nodes: a row read in order to change it is locked until the transaction ends.
-
-    /// Appended to a single-row read whose row the transaction will change.
-    var rowLock: String {
-        switch self {
-        case .sqlite: ""
-        case .postgres: " FOR NO KEY UPDATE"
-        }
-    }
-
-    /// Appended to the sub-select that picks outbox entries to claim.
-    var skipLockedRows: String {
-        switch self {
-        case .sqlite: ""
-        case .postgres: " FOR UPDATE SKIP LOCKED"
-        }
-    }
-
-    /// The sequences every request draws from (card ids, references, sessions, terminal IDs).
-    /// On PostgreSQL they are the database's own sequences: a row of `sequences` would stay
-    /// locked from the draw to the commit, and every node's requests would queue on it. They
-    /// never give a number twice; one drawn by a transaction that rolls back is skipped.
-    public static let nativeSequenceNames: Set<String> = ["card", "reference", "session", "terminal"]
-
-    /// The statement drawing the next value of `name` from a database sequence, if it has one.
-    func nativeSequence(_ name: String) -> String? {
-        switch self {
-        case .sqlite: nil
-        case .postgres: Self.nativeSequenceNames.contains(name) ? "SELECT nextval('mpos_sequence_\(name)') AS value" : nil
-        }
-    }
-
-    /// Run before reading the audit chain's head: one appender at a time, until commit. The
-    /// mode conflicts with itself and with inserts, not with reads (`audit verify` goes on);
-    /// a table lock, not an advisory one, so that stores in different schemas of one
-    /// database do not wait for each other.
-    var auditHeadLock: String? {
-        switch self {
-        case .sqlite: nil
-        case .postgres: "LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE"
-        }
-    }
-}
-
-/// How one record type maps to its table: the columns (primary key first), their values in
-/// that order, and the way back. Both SQL backends build their generic statements from it, so
-/// a column is named, encoded and decoded in one place.
+/// How one record type maps to its table: the table's description (columns with their types,
+/// the key first), the record's values in column order, and the way back. Both SQL backends
+/// build their statements from it, so a column is named, typed, encoded and decoded in one place.
 public struct TableMapping<Record>: Sendable {
-    public let table: String
-    public let keyCount: Int
+    public let description: TableDescription
+    /// The columns a record has (a table may have more that the store keeps itself, such as
+    /// `message_log.entry_order`), in the order `encode` gives their values.
     public let columns: [String]
     public let encode: @Sendable (Record) -> [StoredValue]
     public let decode: @Sendable (RowReader) throws -> Record
-    // The statements, built once: a request runs a dozen of them.
     public let columnList: String
     public let select: String
-    private let inserts: [SQLDialect: String]
-    private let updates: [SQLDialect: String]
 
-    public init(table: String, keyCount: Int, columns: [String], encode: @escaping @Sendable (Record) -> [StoredValue],
+    public init(_ description: TableDescription, storeKeeps omitted: Set<String> = [], encode: @escaping @Sendable (Record) -> [StoredValue],
                 decode: @escaping @Sendable (RowReader) throws -> Record) {
-        self.table = table; self.keyCount = keyCount; self.columns = columns; self.encode = encode; self.decode = decode
-        let columnList = columns.joined(separator: ", ")
-        self.columnList = columnList
-        select = "SELECT \(columnList) FROM \(table)"
-        var inserts: [SQLDialect: String] = [:], updates: [SQLDialect: String] = [:]
-        for dialect in [SQLDialect.sqlite, .postgres] {
-            inserts[dialect] = "INSERT INTO \(table) (\(columnList)) VALUES (\(dialect.placeholders(1...columns.count)))"
-            // Binds the same values as the insert; `RETURNING` tells a missing row from an updated one.
-            let assignments = columns.indices.dropFirst(keyCount).map { "\(columns[$0]) = \(dialect.placeholder($0 + 1))" }
-            let key = columns.prefix(keyCount).indices.map { "\(columns[$0]) = \(dialect.placeholder($0 + 1))" }
-            updates[dialect] = "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE \(key.joined(separator: " AND ")) RETURNING \(columns[0])"
-        }
-        self.inserts = inserts
-        self.updates = updates
+        self.description = description
+        columns = description.columns.map(\.name).filter { !omitted.contains($0) }
+        self.encode = encode
+        self.decode = decode
+        columnList = columns.joined(separator: ", ")
+        select = "SELECT \(columnList) FROM \(description.name)"
     }
 
-    public func insert(_ dialect: SQLDialect) -> String { inserts[dialect]! }
-
-    /// Binds the same values as `insert`; `RETURNING` tells a missing row from an updated one.
-    public func update(_ dialect: SQLDialect) -> String { updates[dialect]! }
+    public var table: String { description.name }
+    public var keyCount: Int { description.primaryKey.count }
 }
 
-/// Every table of the schema (both backends' migrations create the same columns).
+/// Every table of the schema, described once (a test compares each backend's live tables with
+/// these descriptions).
 public enum Tables {
     public static let hostKeys = TableMapping<StoredHostKey>(
-        table: "host_keys", keyCount: 1,
-        columns: ["role", "block", "check_value", "created_at"],
+        TableDescription("host_keys", columns: [
+            Column("role", .text), Column("block", .text), Column("check_value", .text), Column("created_at", .timestamp),
+        ], primaryKey: ["role"]),
         encode: { [.enumValue($0.role), .text($0.block), .text($0.checkValue), .date($0.createdAt)] },
         decode: { row in
             StoredHostKey(role: try row.enumValue("role"), block: try row.text("block"), checkValue: try row.text("check_value"),
@@ -114,8 +41,15 @@ public enum Tables {
         })
 
     public static let baseMasterKeys = TableMapping<BaseMasterKeyRecord>(
-        table: "base_master_keys", keyCount: 1,
-        columns: ["version", "block", "check_value", "state", "origin", "created_at", "retired_at"],
+        TableDescription("base_master_keys", columns: [
+            Column("version", .integer), Column("block", .text), Column("check_value", .text),
+            .oneOf("state", ["active", "superseded", "retired"]), Column("origin", .text), Column("created_at", .timestamp),
+            Column("retired_at", .timestamp, nullable: true),
+        ], primaryKey: ["version"],
+        // A retired version's key block is erased (the record's promise, enforced here).
+        checks: ["state <> 'retired' OR block = ''"],
+        // At most one active version: the one new sign-ons get.
+        indexes: [TableIndex("base_master_keys_one_active", on: ["state"], unique: true, where: "state = 'active'")]),
         encode: {
             [.int($0.version), .text($0.block), .text($0.checkValue), .enumValue($0.state), .text($0.origin), .date($0.createdAt),
              .optional($0.retiredAt, StoredValue.date)]
@@ -127,8 +61,11 @@ public enum Tables {
         })
 
     public static let operators = TableMapping<OperatorRecord>(
-        table: "operators", keyCount: 1,
-        columns: ["number", "name", "verification_value", "consecutive_failures", "is_locked", "is_disabled", "created_at", "last_sign_on_at"],
+        TableDescription("operators", columns: [
+            Column("number", .text), Column("name", .text), Column("verification_value", .bytes), .count("consecutive_failures"),
+            Column("is_locked", .boolean), Column("is_disabled", .boolean), Column("created_at", .timestamp),
+            Column("last_sign_on_at", .timestamp, nullable: true),
+        ], primaryKey: ["number"]),
         encode: {
             [.text($0.number), .text($0.name), .bytes($0.verificationValue), .int($0.consecutiveFailures), .bool($0.isLocked),
              .bool($0.isDisabled), .date($0.createdAt), .optional($0.lastSignOnAt, StoredValue.date)]
@@ -141,11 +78,15 @@ public enum Tables {
         })
 
     public static let terminals = TableMapping<TerminalRecord>(
-        table: "terminals", keyCount: 1,
-        columns: ["id", "label", "enrollment", "is_blocked", "enrollment_code_block", "enrollment_code_expires_at", "enrollment_failures",
-                  "consecutive_operator_failures", "device_signing_key",
-                  "device_sealing_key", "master_key_version", "current_session", "sign_on_requested", "last_network_request_at",
-                  "last_network_request_stan", "last_seen_at", "created_at"],
+        TableDescription("terminals", columns: [
+            Column("id", .text), Column("label", .text), .oneOf("enrollment", ["awaiting-enrollment", "enrolled"]), Column("is_blocked", .boolean),
+            Column("enrollment_code_block", .text, nullable: true), Column("enrollment_code_expires_at", .timestamp, nullable: true),
+            .count("enrollment_failures"), .count("consecutive_operator_failures"), Column("device_signing_key", .bytes, nullable: true),
+            Column("device_sealing_key", .bytes, nullable: true), Column("master_key_version", .integer, nullable: true),
+            Column("current_session", .integer, nullable: true), Column("sign_on_requested", .boolean),
+            Column("last_network_request_at", .timestamp, nullable: true), Column("last_network_request_stan", .text, nullable: true),
+            Column("last_seen_at", .timestamp, nullable: true), Column("created_at", .timestamp),
+        ], primaryKey: ["id"], indexes: [TableIndex("terminals_master_key_version", on: ["master_key_version"])]),
         encode: {
             [.text($0.id), .text($0.label), .enumValue($0.enrollment), .bool($0.isBlocked), .optional($0.enrollmentCodeBlock, StoredValue.text),
              .optional($0.enrollmentCodeExpiresAt, StoredValue.date), .int($0.enrollmentFailures), .int($0.consecutiveOperatorFailures), .optional($0.deviceSigningKey, StoredValue.bytes), .optional($0.deviceSealingKey, StoredValue.bytes),
@@ -168,9 +109,16 @@ public enum Tables {
         })
 
     public static let sessions = TableMapping<SessionRecord>(
-        table: "sessions", keyCount: 1,
-        columns: ["number", "terminal_id", "operator_number", "base_key_version", "pin_key_block", "mac_key_block", "data_key_block",
-                  "started_at", "ended_at", "end_reason"],
+        TableDescription("sessions", columns: [
+            Column("number", .integer), Column("terminal_id", .text, references: "terminals (id)"), Column("operator_number", .text),
+            Column("base_key_version", .integer), Column("pin_key_block", .text), Column("mac_key_block", .text), Column("data_key_block", .text),
+            Column("started_at", .timestamp), Column("ended_at", .timestamp, nullable: true),
+            .oneOf("end_reason", ["signed-off", "superseded", "forced"], nullable: true),
+        ], primaryKey: ["number"],
+        // An ended session has its keys erased and says why it ended; a running one has neither.
+        checks: ["(ended_at IS NULL) = (end_reason IS NULL)",
+                 "ended_at IS NULL OR (pin_key_block = '' AND mac_key_block = '' AND data_key_block = '')"],
+        indexes: [TableIndex("sessions_terminal", on: ["terminal_id"])]),
         encode: {
             [.int($0.number), .text($0.terminalID), .text($0.operatorNumber), .int($0.baseKeyVersion), .text($0.pinKeyBlock),
              .text($0.macKeyBlock), .text($0.dataKeyBlock), .date($0.startedAt), .optional($0.endedAt, StoredValue.date),
@@ -185,10 +133,15 @@ public enum Tables {
                 endReason: try row.optional("end_reason") { try row.enumValue($0) })
         })
 
-    /// `entry_order` is not part of the record; each backend's `putMessageLogEntry` sets it.
+    /// `entry_order` is not part of the record: `putMessageLogEntry` sets it.
     public static let messageLog = TableMapping<MessageLogEntry>(
-        table: "message_log", keyCount: 2,
-        columns: ["terminal_id", "stan", "session", "request_digest", "response", "created_at"],
+        TableDescription("message_log", columns: [
+            Column("terminal_id", .text), Column("stan", .text), Column("session", .integer), Column("request_digest", .bytes),
+            Column("response", .bytes), Column("created_at", .timestamp),
+            // The insertion order within a terminal, which pruning keeps the newest of.
+            Column("entry_order", .integer),
+        ], primaryKey: ["terminal_id", "stan"], indexes: [TableIndex("message_log_order", on: ["terminal_id", "entry_order"], unique: true)]),
+        storeKeeps: ["entry_order"],
         encode: {
             [.text($0.terminalID), .text($0.stan), .int($0.session), .bytes($0.requestDigest), .bytes($0.response), .date($0.createdAt)]
         },
@@ -199,10 +152,13 @@ public enum Tables {
         })
 
     public static let cards = TableMapping<CardRecord>(
-        table: "cards", keyCount: 1,
-        columns: ["id", "lookup_digest", "encrypted_card_number", "masked_card_number", "customer_identifier", "identity_document_type",
-                  "pin_verification_value", "consecutive_pin_failures", "is_locked", "opened_at", "opened_by_terminal", "opened_by_operator",
-                  "opening_reference"],
+        TableDescription("cards", columns: [
+            Column("id", .integer), Column("lookup_digest", .bytes, unique: true), Column("encrypted_card_number", .bytes),
+            Column("masked_card_number", .text), Column("customer_identifier", .text), Column("identity_document_type", .text),
+            Column("pin_verification_value", .bytes), .count("consecutive_pin_failures"), Column("is_locked", .boolean),
+            Column("opened_at", .timestamp), Column("opened_by_terminal", .text), Column("opened_by_operator", .text),
+            Column("opening_reference", .text, nullable: true),
+        ], primaryKey: ["id"], indexes: [TableIndex("cards_opening_reference", on: ["opening_reference"], unique: true)]),
         encode: {
             [.int($0.id), .bytes($0.lookupDigest), .bytes($0.encryptedCardNumber), .text($0.maskedCardNumber), .text($0.customerIdentifier),
              .text($0.identityDocumentType), .bytes($0.pinVerificationValue), .int($0.consecutivePINFailures), .bool($0.isLocked),
@@ -219,9 +175,13 @@ public enum Tables {
         })
 
     public static let contracts = TableMapping<ContractRecord>(
-        table: "contracts", keyCount: 1,
-        columns: ["reference", "contract_digest", "card_id", "carrier_code", "phone_number", "tariff", "customer_identifier",
-                  "masked_card_number", "terminal_id", "operator_number", "module", "signed_at"],
+        TableDescription("contracts", columns: [
+            Column("reference", .text), Column("contract_digest", .bytes, unique: true), Column("card_id", .integer, references: "cards (id)"),
+            Column("carrier_code", .text), Column("phone_number", .text), Column("tariff", .text), Column("customer_identifier", .text),
+            Column("masked_card_number", .text), Column("terminal_id", .text), Column("operator_number", .text), Column("module", .text),
+            Column("signed_at", .timestamp),
+        ], primaryKey: ["reference"],
+        indexes: [TableIndex("contracts_card", on: ["card_id"]), TableIndex("contracts_signed_at", on: ["signed_at"])]),
         encode: {
             [.text($0.reference), .bytes($0.contractDigest), .int($0.cardID), .text($0.carrierCode), .text($0.phoneNumber), .text($0.tariff),
              .text($0.customerIdentifier), .text($0.maskedCardNumber), .text($0.terminalID), .text($0.operatorNumber), .text($0.module),
@@ -238,9 +198,15 @@ public enum Tables {
 
     /// Inserts skip `id` (the database assigns it); updates key on it.
     public static let outbox = TableMapping<OutboxEntry>(
-        table: "outbox", keyCount: 1,
-        columns: ["id", "contract_reference", "module", "state", "attempts", "next_attempt_at", "last_error", "lease_owner",
-                  "lease_expires_at", "created_at", "delivered_at"],
+        TableDescription("outbox", columns: [
+            Column("id", .integer), Column("contract_reference", .text, references: "contracts (reference)"), Column("module", .text),
+            .oneOf("state", ["pending", "delivered", "dead-lettered"]), .count("attempts"), Column("next_attempt_at", .timestamp),
+            Column("last_error", .text, nullable: true), Column("lease_owner", .text, nullable: true),
+            Column("lease_expires_at", .timestamp, nullable: true), Column("created_at", .timestamp), Column("delivered_at", .timestamp, nullable: true),
+        ], primaryKey: ["id"], databaseAssignsKey: true,
+        // A lease is an owner and an expiry, or neither.
+        checks: ["(lease_owner IS NULL) = (lease_expires_at IS NULL)"],
+        indexes: [TableIndex("outbox_due", on: ["state", "next_attempt_at"]), TableIndex("outbox_contract", on: ["contract_reference"])]),
         encode: {
             [.int($0.id), .text($0.contractReference), .text($0.module), .enumValue($0.state), .int($0.attempts), .date($0.nextAttemptAt),
              .optional($0.lastError, StoredValue.text), .optional($0.leaseOwner, StoredValue.text),
@@ -256,9 +222,11 @@ public enum Tables {
         })
 
     public static let ledger = TableMapping<LedgerEntry>(
-        table: "ledger", keyCount: 1,
-        columns: ["contract_reference", "carrier_code", "day", "phone_number", "tariff", "customer_identifier", "masked_card_number",
-                  "signed_at", "recorded_at"],
+        TableDescription("ledger", columns: [
+            Column("contract_reference", .text), Column("carrier_code", .text), Column("day", .text, check: "length(day) = 10"),
+            Column("phone_number", .text), Column("tariff", .text), Column("customer_identifier", .text), Column("masked_card_number", .text),
+            Column("signed_at", .timestamp), Column("recorded_at", .timestamp),
+        ], primaryKey: ["contract_reference"], indexes: [TableIndex("ledger_carrier_day", on: ["carrier_code", "day"])]),
         encode: {
             [.text($0.contractReference), .text($0.carrierCode), .text($0.day), .text($0.phoneNumber), .text($0.tariff),
              .text($0.customerIdentifier), .text($0.maskedCardNumber), .date($0.signedAt), .date($0.recordedAt)]
@@ -271,8 +239,11 @@ public enum Tables {
         })
 
     public static let audit = TableMapping<AuditEntry>(
-        table: "audit", keyCount: 1,
-        columns: ["sequence", "recorded_at", "event", "actor", "subject", "outcome", "details", "mac"],
+        TableDescription("audit", columns: [
+            // Sequences are consecutive from 1; the host guarantees it, the key keeps them unique.
+            Column("sequence", .integer, check: "sequence > 0"), Column("recorded_at", .timestamp), Column("event", .text),
+            Column("actor", .text), Column("subject", .text), Column("outcome", .text), Column("details", .text), Column("mac", .bytes),
+        ], primaryKey: ["sequence"]),
         encode: {
             [.int($0.sequence), .date($0.recordedAt), .text($0.event), .text($0.actor), .text($0.subject), .text($0.outcome),
              .text($0.details), .bytes($0.mac)]
@@ -282,4 +253,13 @@ public enum Tables {
                        actor: try row.text("actor"), subject: try row.text("subject"), outcome: try row.text("outcome"),
                        details: try row.text("details"), mac: try row.bytes("mac"))
         })
+
+    /// Named counters for the sequences a store has no database sequence for.
+    public static let sequences = TableDescription("sequences", columns: [Column("name", .text), Column("value", .integer)], primaryKey: ["name"])
+
+    /// Every table, in an order that creates referenced tables first.
+    public static let all: [TableDescription] = [
+        hostKeys.description, baseMasterKeys.description, operators.description, terminals.description, sessions.description,
+        messageLog.description, cards.description, contracts.description, outbox.description, ledger.description, audit.description, sequences,
+    ]
 }

@@ -1,0 +1,102 @@
+public import Foundation
+
+/// The operations available inside a transaction of the host's store: one role protocol per
+/// kind of row, so that code that needs terminals and sessions says so, and a store implements
+/// them in one file each. `insert…` fails with ``StoreError/Code/duplicate`` when the row
+/// exists; `update…` with ``StoreError/Code/notFound`` when it does not. (The ledger module's
+/// rows are its own: ``LedgerRows``.)
+public protocol HostTransaction: KeyRows, OperatorRows, TerminalRows, SessionRows, SequenceRows, MessageLogRows, CardRows, ContractRows,
+    OutboxRows, AuditRows {}
+
+/// The host's own keys and the base master key versions.
+public protocol KeyRows: Sendable {
+    func hostKey(_ role: HostKeyRole) async throws -> StoredHostKey?
+    func hostKeys() async throws -> [StoredHostKey]
+    func insertHostKey(_ key: StoredHostKey) async throws
+    func baseMasterKeys() async throws -> [BaseMasterKeyRecord]
+    func insertBaseMasterKey(_ record: BaseMasterKeyRecord) async throws
+    func updateBaseMasterKey(_ record: BaseMasterKeyRecord) async throws
+}
+
+/// The patent's operator table.
+public protocol OperatorRows: Sendable {
+    /// Locked until the transaction ends (its counters are read to be changed).
+    func operatorRecord(number: String) async throws -> OperatorRecord?
+    func operators() async throws -> [OperatorRecord]
+    func insertOperator(_ record: OperatorRecord) async throws
+    func updateOperator(_ record: OperatorRecord) async throws
+}
+
+public protocol TerminalRows: Sendable {
+    /// Locked until the transaction ends.
+    func terminal(id: String) async throws -> TerminalRecord?
+    func terminals() async throws -> [TerminalRecord]
+    func insertTerminal(_ record: TerminalRecord) async throws
+    func updateTerminal(_ record: TerminalRecord) async throws
+    /// How many terminals hold a master key of this base key version (signed in or not).
+    func terminalCount(masterKeyVersion: Int) async throws -> Int
+}
+
+public protocol SessionRows: Sendable {
+    func session(number: Int64) async throws -> SessionRecord?
+    func insertSession(_ record: SessionRecord) async throws
+    func updateSession(_ record: SessionRecord) async throws
+}
+
+public protocol SequenceRows: Sendable {
+    /// The next value of a named, strictly increasing sequence (session numbers, references):
+    /// never given twice, but not always consecutive (on PostgreSQL a value drawn by a
+    /// transaction that rolls back is skipped).
+    func nextSequenceValue(_ name: String) async throws -> Int64
+}
+
+/// The durable retransmission cache.
+public protocol MessageLogRows: Sendable {
+    func messageLogEntry(terminalID: String, stan: String) async throws -> MessageLogEntry?
+    /// Inserts or replaces the entry for (terminal, STAN); a replaced entry counts as the newest.
+    func putMessageLogEntry(_ entry: MessageLogEntry) async throws
+    /// Keeps the newest `keep` entries of a terminal, deletes the rest.
+    func pruneMessageLog(terminalID: String, keep: Int) async throws
+}
+
+public protocol CardRows: Sendable {
+    /// Locked until the transaction ends.
+    func card(lookupDigest: [UInt8]) async throws -> CardRecord?
+    func card(id: Int64) async throws -> CardRecord?
+    func cards() async throws -> [CardRecord]
+    func insertCard(_ record: CardRecord) async throws
+    func updateCard(_ record: CardRecord) async throws
+}
+
+public protocol ContractRows: Sendable {
+    func contract(reference: String) async throws -> ContractRecord?
+    func contract(digest: [UInt8]) async throws -> ContractRecord?
+    /// The newest first.
+    func contracts(limit: Int) async throws -> [ContractRecord]
+    func insertContract(_ record: ContractRecord) async throws
+}
+
+/// Contracts on their way to the carriers' business modules.
+public protocol OutboxRows: Sendable {
+    /// Inserts with a fresh id and returns it.
+    func insertOutboxEntry(_ entry: OutboxEntry) async throws -> Int64
+    func outboxEntry(id: Int64) async throws -> OutboxEntry?
+    func outboxEntries(states: Set<OutboxEntry.State>, limit: Int) async throws -> [OutboxEntry]
+    /// Pending entries due at `now` whose lease (if any) has expired, the longest due first
+    /// (an index on state and due time serves it, however many delivered rows there are), leased to
+    /// `owner` until `leaseUntil` (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    func claimDueOutboxEntries(now: Date, owner: String, leaseUntil: Date, limit: Int) async throws -> [OutboxEntry]
+    func updateOutboxEntry(_ entry: OutboxEntry) async throws
+    /// Ends every lease `owner` holds on a pending entry (a node restarted under its name: the
+    /// deliveries it was making when it died are due again at once); returns how many.
+    func releaseOutboxLeases(owner: String) async throws -> Int
+}
+
+/// The keyed hash chain.
+public protocol AuditRows: Sendable {
+    /// The head of the chain, locked until the transaction ends where several nodes append.
+    func lastAuditEntry() async throws -> AuditEntry?
+    func appendAuditEntry(_ entry: AuditEntry) async throws
+    /// Entries with sequence > `after`, in order, at most `limit`.
+    func auditEntries(after: Int64, limit: Int) async throws -> [AuditEntry]
+}

@@ -92,7 +92,7 @@ let package = Package(
         // row locks). No driver, no I/O.
         .target(
             name: "MPOSHostSQL",
-            dependencies: ["MPOSHost", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["MPOSHost", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strictSwift
         ),
         // The system's SQLite (Debian: libsqlite3-dev), through its C API.
@@ -104,6 +104,7 @@ let package = Package(
                 "MPOSHost", "MPOSHostSQL", "CSQLite3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strictSwift

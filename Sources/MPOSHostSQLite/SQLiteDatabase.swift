@@ -15,6 +15,9 @@ import NIOConcurrencyHelpers
 final class SQLiteDatabase: @unchecked Sendable {
     private let callLock = NIOLock()
     private var handle: OpaquePointer?
+    /// Whether the caller is on the store's thread; every call that is not is counted.
+    private let onStoreThread: @Sendable () -> Bool
+    private let offThreadCalls = NIOLockedValueBox(0)
     /// Each prepared statement, with its result columns' positions by name.
     private var statements: [String: (statement: OpaquePointer, columns: [String: Int])] = [:]
     /// The statements the store uses are a small fixed set (a few per table); a bound keeps a
@@ -22,7 +25,8 @@ final class SQLiteDatabase: @unchecked Sendable {
     private static let maximumCachedStatements = 256
 
     /// Opens (creating) the file at `path`, or a private in-memory database for `nil`.
-    init(path: String?) throws {
+    init(path: String?, onStoreThread: @escaping @Sendable () -> Bool) throws {
+        self.onStoreThread = onStoreThread
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path ?? ":memory:", &handle, flags, nil)
@@ -35,10 +39,18 @@ final class SQLiteDatabase: @unchecked Sendable {
         sqlite3_extended_result_codes(handle, 1)
     }
 
-    deinit { close() }
+    deinit { callLock.withLock { closeLocked() } }
 
     func close() {
+        countThread()
         callLock.withLock { closeLocked() }
+    }
+
+    /// SQLite calls made off the store's thread (see ``SQLiteHostStore``): a bug if ever above 0.
+    var callsOffStoreThread: Int { offThreadCalls.withLockedValue { $0 } }
+
+    private func countThread() {
+        if !onStoreThread() { offThreadCalls.withLockedValue { $0 += 1 } }
     }
 
     private func closeLocked() {
@@ -50,7 +62,8 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     /// Runs `sql` with `binds` (`?1`, `?2`, …) and returns every row it produces.
     func rows(_ sql: String, _ binds: [StoredValue] = [], table: String) throws -> [RowReader] {
-        try callLock.withLock { try rowsLocked(sql, binds, table: table) }
+        countThread()
+        return try callLock.withLock { try rowsLocked(sql, binds, table: table) }
     }
 
     private func rowsLocked(_ sql: String, _ binds: [StoredValue], table: String) throws -> [RowReader] {
@@ -76,7 +89,8 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     /// The first column of the first row, if any.
     func scalar(_ sql: String, table: String) throws -> StoredValue? {
-        try callLock.withLock { try scalarLocked(sql, table: table) }
+        countThread()
+        return try callLock.withLock { try scalarLocked(sql, table: table) }
     }
 
     private func scalarLocked(_ sql: String, table: String) throws -> StoredValue? {

@@ -5,7 +5,7 @@ extension SQLiteHostStore {
     /// `index_info`), but for `schema_migrations`: for the test that compares them with the
     /// schema's descriptions.
     package func liveSchema() async throws -> [LiveTable] {
-        try await lock.withLock {
+        try await onStoreThread { try await lock.withLock {
             let tables = try database.rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name",
                                            table: "schema").map { try $0.text("name") }
             return try tables.map { table in
@@ -23,6 +23,6 @@ extension SQLiteHostStore {
                 }
                 return LiveTable(name: table, columns: columns, primaryKey: key, indexes: indexes)
             }
-        }
+        } }
     }
 }

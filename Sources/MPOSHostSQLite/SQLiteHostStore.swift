@@ -10,6 +10,7 @@ public import Logging
 public import MPOSHost
 package import MPOSHostSQL
 import NIOConcurrencyHelpers
+import NIOPosix
 
 /// The embedded store: one SQLite file, one connection, one transaction at a time — committed
 /// in groups.
@@ -19,10 +20,19 @@ import NIOConcurrencyHelpers
 /// covers another process opening the same file. Those waiting when the connection comes free
 /// run together under one `COMMIT` (``GroupCommit``): a durable commit is the largest single
 /// cost of a request, and a group pays it once.
+///
+/// SQLite's calls block (a statement waits up to `busy_timeout` for another process's lock, a
+/// `COMMIT` for its `fsync`), so they run on a thread of the store's own: every task that
+/// touches the connection — a transaction's body, the group's leader, opening and closing —
+/// prefers the store's executor (``EventLoopTaskExecutor`` over a one-thread event loop), and
+/// none of Swift concurrency's few cooperative threads ever waits in SQLite.
 public final class SQLiteHostStore: HostStore, LedgerStore {
     let database: SQLiteDatabase
     private let statements = SQLStatements(.sqlite)
     private let logger: Logger
+    /// The store's thread, where every SQLite call runs.
+    private let thread: MultiThreadedEventLoopGroup
+    let executor: EventLoopTaskExecutor
     /// Held by the group that is running (and by `close`, `rawScalar`).
     let lock = AsyncSerialLock()
     private let groupCommit = GroupCommit()
@@ -36,10 +46,27 @@ public final class SQLiteHostStore: HostStore, LedgerStore {
     /// The schema's steps this store applies at open.
     private let migrations: [Migration]
 
-    private init(database: SQLiteDatabase, migrations: [Migration] = Migrations.all, logger: Logger) {
-        self.database = database
+    private init(path: String?, migrations: [Migration] = Migrations.all, logger: Logger) throws {
+        thread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = thread.next()
+        executor = EventLoopTaskExecutor(loop)
+        do {
+            database = try SQLiteDatabase(path: path, onStoreThread: { loop.inEventLoop })
+        } catch {
+            thread.shutdownGracefully { _ in }
+            throw error
+        }
         self.migrations = migrations
         self.logger = logger
+    }
+
+    deinit {
+        thread.shutdownGracefully { _ in }
+    }
+
+    /// Runs `body` on the store's thread (see the type's comment).
+    func onStoreThread<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
+        try await withTaskExecutorPreference(executor) { try await body() }
     }
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -50,8 +77,8 @@ public final class SQLiteHostStore: HostStore, LedgerStore {
     /// live in this file: an existing file with wider permissions is logged as a warning.
     public static func open(path: String, logger: Logger = Logger(label: "mpos.store.sqlite")) async throws -> SQLiteHostStore {
         try createOwnerOnlyFile(path, logger: logger)
-        let store = SQLiteHostStore(database: try SQLiteDatabase(path: path), logger: logger)
-        try await store.prepare(journalMode: "WAL")
+        let store = try SQLiteHostStore(path: path, logger: logger)
+        try await store.onStoreThread { try await store.prepare(journalMode: "WAL") }
         return store
     }
 
@@ -63,8 +90,8 @@ public final class SQLiteHostStore: HostStore, LedgerStore {
     /// A private database made by `migrations` instead of the store's own: for the test that
     /// checks the DDL the schema's descriptions generate.
     package static func openInMemory(migrations: [Migration], logger: Logger = Logger(label: "mpos.store.sqlite")) async throws -> SQLiteHostStore {
-        let store = SQLiteHostStore(database: try SQLiteDatabase(path: nil), migrations: migrations, logger: logger)
-        try await store.prepare(journalMode: nil)
+        let store = try SQLiteHostStore(path: nil, migrations: migrations, logger: logger)
+        try await store.onStoreThread { try await store.prepare(journalMode: nil) }
         return store
     }
 
@@ -76,20 +103,29 @@ public final class SQLiteHostStore: HostStore, LedgerStore {
         try await run { try await body($0) }
     }
 
+    /// One transaction: queued; its body run in this task when the group's leader hands it
+    /// its turn; the result given once the group's `COMMIT` has returned.
     private func run<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         if Self.enclosingStore == ObjectIdentifier(self) {
             throw StoreError(.failure, "transaction: nested transactions on one store are not supported")
         }
-        // The body is lent to whichever task leads the group it joins, for as long as this one
-        // waits: the group lets go of it before resuming this task.
-        let value = try await withoutActuallyEscaping(body) { body in
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
-                let job = GroupCommit.Job(body: { transaction in try await body(transaction) }, continuation: continuation)
-                if groupCommit.enqueue(job) { Task { await self.lead() } }
+        return try await onStoreThread {
+            let job = GroupCommit.Job()
+            if groupCommit.enqueue(job) { Task(executorPreference: executor) { await self.lead() } }
+            let transaction = try await job.turn.value.get()
+            let outcome: Result<T, any Error>
+            do {
+                let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
+                try transaction.endBody()
+                outcome = .success(value)
+            } catch {
+                transaction.end()
+                outcome = .failure(error)
             }
+            job.bodyFinished.fulfill((try? outcome.get()) != nil)
+            try await job.committed.value.get()
+            return try outcome.get()
         }
-        guard let value = value as? T else { throw StoreError(.failure, "transaction: unexpected result") }
-        return value
     }
 
     /// Runs the queued transactions, group after group, until none is left (``GroupCommit``).
@@ -102,55 +138,47 @@ public final class SQLiteHostStore: HostStore, LedgerStore {
     }
 
     /// One group: one `BEGIN IMMEDIATE`, each transaction in a savepoint (rolled back alone if
-    /// it fails), one `COMMIT`; callers learn their outcome only after the `COMMIT`.
+    /// its body fails), one `COMMIT`; callers learn the outcome only after the `COMMIT`.
     private func run(_ jobs: [GroupCommit.Job]) async {
-        var outcomes: [Result<any Sendable, any Error>] = []
+        var started = 0
         do {
             guard !isClosed.withLockedValue({ $0 }) else { throw StoreError(.failure, "transaction: the store is closed") }
-            try await execute("BEGIN IMMEDIATE", table: "transaction")
+            try database.execute("BEGIN IMMEDIATE", table: "transaction")
             do {
                 for job in jobs {
-                    try await execute("SAVEPOINT request", table: "transaction")
-                    let outcome = await runOne(job)
-                    if case .failure = outcome { try await execute("ROLLBACK TO request", table: "transaction") }
-                    try await execute("RELEASE request", table: "transaction")
-                    outcomes.append(outcome)
+                    try database.execute("SAVEPOINT request", table: "transaction")
+                    started += 1
+                    job.turn.fulfill(.success(SQLTransaction(executor: SQLiteExecutor(database: database), statements: statements)))
+                    if await !job.bodyFinished.value { try database.execute("ROLLBACK TO request", table: "transaction") }
+                    try database.execute("RELEASE request", table: "transaction")
                 }
-                try await execute("COMMIT", table: "transaction")
+                try database.execute("COMMIT", table: "transaction")
                 groupsCommitted.withLockedValue { $0 += 1 }
             } catch {
                 // After some failures (a full disk, an I/O error) SQLite has already rolled back,
                 // and this ROLLBACK fails harmlessly; the original error is the one that matters.
-                try? await execute("ROLLBACK", table: "transaction")
+                try? database.execute("ROLLBACK", table: "transaction")
                 throw error
             }
         } catch {
-            // Nothing of the group committed: every transaction in it failed.
-            for job in jobs { job.finish(.failure(error)) }
+            // Nothing of the group committed: every transaction in it failed, those whose turn
+            // had not come without running at all.
+            for job in jobs.prefix(started) { job.committed.fulfill(.failure(error)) }
+            for job in jobs.dropFirst(started) { job.turn.fulfill(.failure(error)) }
             return
         }
-        for (job, outcome) in zip(jobs, outcomes) { job.finish(outcome) }
-    }
-
-    private func runOne(_ job: GroupCommit.Job) async -> Result<any Sendable, any Error> {
-        guard let body = job.takeBody() else { return .failure(StoreError(.failure, "transaction: run twice")) }
-        let transaction = SQLTransaction(executor: SQLiteExecutor(database: database), statements: statements)
-        do {
-            let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
-            try transaction.endBody()
-            return .success(value)
-        } catch {
-            transaction.end()
-            return .failure(error)
-        }
+        for job in jobs { job.committed.fulfill(.success(())) }
     }
 
     /// Waits for the running transaction, then closes the connection; later transactions fail.
+    /// (The store's thread stops when the store goes: a late call must still find it running.)
     public func close() async throws {
-        await lock.withLock {
-            guard !isClosed.withLockedValue({ $0 }) else { return }
-            isClosed.withLockedValue { $0 = true }
-            database.close()
+        await onStoreThread {
+            await lock.withLock {
+                guard !isClosed.withLockedValue({ $0 }) else { return }
+                isClosed.withLockedValue { $0 = true }
+                database.close()
+            }
         }
     }
 
@@ -165,11 +193,17 @@ public final class SQLiteHostStore: HostStore, LedgerStore {
     /// Runs one statement outside any transaction and returns the first column of its first
     /// row as text: for tests that inspect PRAGMAs or tamper with the schema.
     package func rawScalar(_ sql: String) async throws -> String? {
-        try await lock.withLock {
-            guard !isClosed.withLockedValue({ $0 }) else { throw StoreError(.failure, "database: the store is closed") }
-            return try await scalar(sql, table: "database")
+        try await onStoreThread {
+            try await lock.withLock {
+                guard !isClosed.withLockedValue({ $0 }) else { throw StoreError(.failure, "database: the store is closed") }
+                return try await scalar(sql, table: "database")
+            }
         }
     }
+
+    /// How many SQLite calls ran on another thread than the store's (a bug if ever above 0):
+    /// for tests.
+    package var callsOffStoreThread: Int { database.callsOffStoreThread }
 
     // MARK: - Opening
 

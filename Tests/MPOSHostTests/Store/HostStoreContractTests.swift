@@ -1,5 +1,6 @@
 import Foundation
 import MPOSHost
+import MPOSTestSupport
 import Testing
 
 /// The `HostStore` contract, run against every backend in ``StoreBackend``.
@@ -64,6 +65,27 @@ struct HostStoreContractTests {
             }
             let active = try await store.transaction { tx async throws in try await tx.baseMasterKeys().filter { $0.state == .active }.map(\.version) }
             #expect(active == [2])
+        }
+    }
+
+    @Test("a cancelled task's transaction rolls back, in its own task; the store goes on", arguments: StoreBackend.allCases)
+    func cancellation(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (started, starting) = AsyncStream<Void>.makeStream()
+            let task = Task {
+                try await store.transaction { tx async throws in
+                    try await tx.insertOperator(Fixtures.operatorRecord("07"))
+                    starting.finish()
+                    try await Task.sleep(for: .seconds(30))  // ends at once if the cancellation reaches the body
+                    try await tx.insertOperator(Fixtures.operatorRecord("08"))
+                }
+            }
+            try await Deadline.within(.seconds(10), "the transaction's body starting") { for await _ in started {} }
+            task.cancel()
+            let outcome = try await Deadline.within(.seconds(10), "the cancelled transaction ending") { await task.result }
+            #expect(throws: CancellationError.self) { try outcome.get() }
+            try await store.transaction { tx async throws in try await tx.insertOperator(Fixtures.operatorRecord("09")) }
+            #expect(try await store.transaction { tx async throws in try await tx.operators() }.map(\.number) == ["09"])
         }
     }
 

@@ -87,6 +87,32 @@ struct SQLiteHostStoreTests {
         }
     }
 
+    @Test("every SQLite call runs on the store's own thread, never on a cooperative one: the whole flow, administration, concurrent requests")
+    func noCooperativeThreadWaitsInSQLite() async throws {
+        try await StoreBackend.sqliteFile.withStore { store in
+            let sqlite = try #require(store as? SQLiteHostStore)
+            let h = try await HostHarness(store: store)
+            var terminals: [SimulatedTerminal] = []
+            for _ in 0..<3 { terminals.append(try await h.terminal()) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, terminal) in terminals.enumerated() {
+                    group.addTask {
+                        var terminal = terminal
+                        let opened = try await terminal.openCard(HostHarness.cardNumber(300 + index))
+                        let signed = try await terminal.signContract(HostHarness.cardNumber(300 + index))
+                        let signedOff = try await terminal.signOff()
+                        #expect(opened.code == .approved && signed.code == .approved && signedOff == .signedOff)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            _ = try await h.admin.auditTail(10)
+            _ = try await sqlite.liveSchema()
+            _ = try await sqlite.rawScalar("PRAGMA journal_mode")
+            #expect(sqlite.callsOffStoreThread == 0)
+        }
+    }
+
     @Test("an idle store holds no lock: another connection (an administration command) writes at once")
     func idleStoreHoldsNoLock() async throws {
         try await withFolder { folder in

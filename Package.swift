@@ -217,10 +217,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The protocol's worked example (docs/protocol.md §7): made by its tool, checked by the
+        // drift test; not part of any product.
+        .target(name: "MPOSWorkedExample", dependencies: ["MPOSProtocol", "MPOSCrypto", "ISO8583"], swiftSettings: strictSwift),
         // Regenerates the protocol's worked example (docs/worked-example.json, docs/protocol.md §7).
         .executableTarget(
             name: "mpos-worked-example",
-            dependencies: ["MPOSProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MPOSWorkedExample", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift
         ),
         .executableTarget(
@@ -245,7 +248,7 @@ let package = Package(
         .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583", "MPOSTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "MPOSProtocolTests",
-            dependencies: ["MPOSProtocol", "ISO8583", "MPOSCrypto", "MPOSTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["MPOSProtocol", "MPOSWorkedExample", "ISO8583", "MPOSCrypto", "MPOSTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -269,7 +272,7 @@ let package = Package(
         .testTarget(
             name: "MPOSServerTests",
             dependencies: [
-                "MPOSServer",
+                "MPOSServer", "MPOSTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -280,7 +283,7 @@ let package = Package(
         .testTarget(
             name: "MPOSTerminalTests",
             dependencies: [
-                "MPOSTerminal", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTransport",
+                "MPOSTerminal", "MPOSProtocol", "MPOSCrypto", "ISO8583", "MPOSTransport", "MPOSTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -300,7 +303,7 @@ let package = Package(
         .testTarget(
             name: "MPOSTransportTests",
             dependencies: [
-                "MPOSTransport",
+                "MPOSTransport", "MPOSTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -46,7 +46,7 @@ public struct EnrollmentCode: Sendable, CustomStringConvertible, CustomDebugStri
     /// `K_EC`: the AES-CMAC key of this terminal's enrollment messages in one direction,
     /// SP 800-108(code, label `M6/MPOS ENROLL REQ` or `M6/MPOS ENROLL RSP`, context terminal ID).
     /// Two keys, so a terminal's own request reflected back cannot pass as the host's answer.
-    func proofKey(terminalID: String, response: Bool) throws -> AESKey<MessageAuthentication> {
+    package func proofKey(terminalID: String, response: Bool) throws -> AESKey<MessageAuthentication> {
         try CounterModeKDF.deriveKey(MessageAuthentication.self, size: .bits128, from: AESKey<BaseDerivation>(unsafeRawBytes: bytes),
                                      label: Array((response ? "MPOS ENROLL RSP" : "MPOS ENROLL REQ").utf8), context: Array(terminalID.utf8))
     }

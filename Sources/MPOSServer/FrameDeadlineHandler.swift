@@ -1,30 +1,18 @@
+import MPOSTransport
 import NIOCore
 
 /// Closes a connection whose first frame does not begin, or whose frame, once begun, is not
-/// complete, within `deadline`: a client
-/// that sends half a frame and stalls (or trickles a byte at a time, slowloris-style) holds a
-/// buffer and a connection slot, and would otherwise keep them until the idle timeout.
+/// complete, within `deadline`: a client that sends half a frame and stalls (or trickles a
+/// byte at a time, slowloris-style) holds a buffer and a connection slot, and would otherwise
+/// keep them until the idle timeout.
 ///
-/// It sits before the frame decoder and follows the 2-byte length prefixes on the byte
-/// stream itself (no buffering: it only counts), arming a timer at each frame's first byte
-/// and cancelling it at its last.
+/// It sits after the frame decoder, which reads the length prefixes: a timer is armed when a
+/// frame begins (``FramingEvent/frameBegun``) and stopped when a frame arrives whole.
 final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    private enum Position {
-        /// Between frames.
-        case boundary
-        /// One byte of the length prefix seen.
-        case prefix(UInt8)
-        /// Inside a frame's body, `remaining` bytes to go.
-        case body(remaining: Int)
-
-        var isBoundary: Bool { if case .boundary = self { true } else { false } }
-    }
-
     private let deadline: TimeAmount
-    private var position = Position.boundary
     private var timer: Scheduled<Void>?
 
     init(deadline: TimeAmount) { self.deadline = deadline }
@@ -41,6 +29,8 @@ final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler
         if context.channel.isActive { arm(context) }
     }
 
+    /// Arms the deadline, unless one runs already: it is per frame, from its first byte (or,
+    /// for the first frame, from the connection).
     private func arm(_ context: ChannelHandlerContext) {
         guard timer == nil else { return }
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -50,32 +40,18 @@ final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .frameBegun? = event as? FramingEvent {
+            arm(context)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// A whole frame: its deadline is met.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        var view = buffer.readableBytesView[...]
-        var completedAFrame = false
-        while !view.isEmpty {
-            switch position {
-            case .boundary:
-                position = .prefix(view.removeFirst())
-            case .prefix(let high):
-                let length = Int(high) << 8 | Int(view.removeFirst())
-                // An empty frame is the decoder's error to raise; for the deadline it is complete.
-                position = length == 0 ? .boundary : .body(remaining: length)
-            case .body(let remaining):
-                let taken = min(remaining, view.count)
-                view = view.dropFirst(taken)
-                position = remaining == taken ? .boundary : .body(remaining: remaining - taken)
-                completedAFrame = completedAFrame || remaining == taken
-            }
-        }
-        // The deadline is per frame: a completed frame stops its timer, and the frame in
-        // progress (if any) gets a fresh one.
-        if completedAFrame || position.isBoundary {
-            timer?.cancel()
-            timer = nil
-        }
-        if !position.isBoundary { arm(context) }
+        timer?.cancel()
+        timer = nil
         context.fireChannelRead(data)
     }
 

@@ -120,8 +120,8 @@ public final class HostServer: Service {
                         let pipeline = channel.pipeline.syncOperations
                         try pipeline.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
                         try pipeline.addHandler(IdleConnectionCloser())
-                        try pipeline.addHandler(FrameDeadlineHandler(deadline: configuration.frameTimeout))
                         try pipeline.addHandler(ByteToMessageHandler(LengthPrefixedFrameDecoder(maximumFrameLength: configuration.maximumFrameLength)))
+                        try pipeline.addHandler(FrameDeadlineHandler(deadline: configuration.frameTimeout))
                         try pipeline.addHandler(MessageToByteHandler(LengthPrefixedFrameEncoder(maximumFrameLength: configuration.maximumFrameLength)))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                             wrappingChannelSynchronously: channel,

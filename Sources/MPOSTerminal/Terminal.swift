@@ -4,59 +4,6 @@ import ISO8583
 import MPOSCrypto
 import NIOConcurrencyHelpers
 
-/// What the terminal is doing, for the app's screen.
-public enum TerminalState: Sendable, Equatable, CustomStringConvertible {
-    case unenrolled, enrolling
-    /// Enrolled and signed out.
-    case enrolled
-    case signingOn, signedIn
-    /// Waiting for the answer to a card opening, a contract signing or an echo test.
-    case busy
-    case signingOff
-
-    init(_ state: TerminalStateMachine.State?) {
-        switch state {
-        case nil, .unenrolled: self = .unenrolled
-        case .enrolling: self = .enrolling
-        case .enrolled: self = .enrolled
-        case .signingOn: self = .signingOn
-        case .signedIn: self = .signedIn
-        case .awaitingResponse: self = .busy
-        case .signingOff: self = .signingOff
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .unenrolled: "unenrolled"
-        case .enrolling: "enrolling"
-        case .enrolled: "enrolled (signed out)"
-        case .signingOn: "signing on"
-        case .signedIn: "signed in"
-        case .busy: "awaiting the host"
-        case .signingOff: "signing off"
-        }
-    }
-}
-
-/// The check values of a signed-in terminal's keys (CMAC method, 6 hex digits).
-public struct KeyCheckValues: Sendable, Equatable {
-    public let masterKey: String
-    public let pinKey: String
-    public let macKey: String
-    public let dataKey: String
-}
-
-/// What a request achieved: the answer to ``Terminal/resendPendingRequest()``.
-public enum CompletedRequest: Sendable, Equatable {
-    case enrolled
-    case signedOn(KeySetIdentifier)
-    case echoed
-    case signedOff
-    case cardOpened(reference: String)
-    case contractSigned(reference: String)
-}
-
 /// An mpos terminal: the protocol's terminal state machine (``TerminalStateMachine``, which
 /// makes every request and checks every response) driven over a ``FrameTransport``, with its
 /// keys in a ``TerminalKeyStore``.
@@ -448,33 +395,5 @@ public actor Terminal {
             observers.state = state
             for continuation in observers.continuations.values { continuation.yield(state) }
         }
-    }
-
-    // MARK: Helpers
-
-    private static let unexpected = TerminalError(.invalidResponse, "The host's answer does not fit the request: report a terminal fault")
-
-    private static func reference(_ frame: [UInt8], _ time: Date) -> PendingRequest {
-        let message = try? ISO8583Codec(specification: .mpos).decode(frame)
-        return PendingRequest(operation: message.flatMap(MessageKind.init(request:)) ?? .echoTest,
-                              terminalID: message?.text(MPOSField.terminalID) ?? "",
-                              stan: message?.text(MPOSField.systemTraceAuditNumber) ?? "",
-                              transmissionTime: message?.text(MPOSField.transmissionDateTime) ?? "", date: time)
-    }
-
-    private static func operatorCredentials(_ number: String, _ key: String) throws -> OperatorCredentials {
-        do { return try OperatorCredentials(number: number, key: key) } catch {
-            throw TerminalError(.invalidInput, "The operator number is 1 to 8 digits and the operator key 4 to 16 characters: enter them again")
-        }
-    }
-
-    private static func cardNumber(_ text: String) throws -> PrimaryAccountNumber {
-        do { return try PrimaryAccountNumber(text) } catch {
-            throw TerminalError(.invalidInput, "The card number is 12 to 19 digits: read the card again")
-        }
-    }
-
-    private static func keyStoreError(_ error: any Error) -> TerminalError {
-        error as? TerminalError ?? TerminalError(.keyStore, "The key store failed: \(error)")
     }
 }

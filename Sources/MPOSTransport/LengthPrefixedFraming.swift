@@ -49,7 +49,15 @@ public struct FramingError: CodedError {
     }
 }
 
-/// Splits the inbound byte stream into frames (`ByteBuffer`s without their prefix).
+/// What the frame decoder tells the handlers after it, besides the frames: a frame has begun
+/// (some of its bytes have arrived, not all). The server's frame deadline runs from it.
+public enum FramingEvent: Sendable {
+    case frameBegun
+}
+
+/// Splits the inbound byte stream into frames (`ByteBuffer`s without their prefix), and says
+/// when one has begun but is not complete yet (``FramingEvent/frameBegun``): the one place
+/// the length prefix is read.
 public struct LengthPrefixedFrameDecoder: ByteToMessageDecoder, Sendable {
     public typealias InboundOut = ByteBuffer
 
@@ -62,11 +70,15 @@ public struct LengthPrefixedFrameDecoder: ByteToMessageDecoder, Sendable {
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self).map(Int.init) else {
+            if buffer.readableBytes > 0 { context.fireUserInboundEventTriggered(FramingEvent.frameBegun) }
             return .needMoreData
         }
         guard length > 0 else { throw FramingError(code: .emptyFrame, length: 0) }
         guard length <= maximumFrameLength else { throw FramingError(code: .frameTooLarge, length: length) }
-        guard buffer.readableBytes >= 2 + length else { return .needMoreData }
+        guard buffer.readableBytes >= 2 + length else {
+            context.fireUserInboundEventTriggered(FramingEvent.frameBegun)
+            return .needMoreData
+        }
         buffer.moveReaderIndex(forwardBy: 2)
         context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: length)!))
         return .continue

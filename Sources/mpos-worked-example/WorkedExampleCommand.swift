@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MPOSProtocol
+import MPOSWorkedExample
 
 /// Regenerates the worked example: `docs/worked-example.json` and section 7 of
 /// `docs/protocol.md`. Run from the repository root after changing the protocol; the drift test

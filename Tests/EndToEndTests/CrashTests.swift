@@ -8,7 +8,7 @@ import Testing
 /// The host killed with SIGKILL in the middle of a load run — no chance to finish anything —
 /// and restarted on the same data directory and port, while the load generator's terminals
 /// keep going (resending what went unanswered).
-@Suite("Crash safety: SIGKILL mid-load, restart, nothing approved is lost")
+@Suite("Crash safety: SIGKILL mid-load, restart, nothing approved is lost", .timeLimit(.minutes(10)))
 struct CrashTests {
     @Test("every operation the terminals saw approved is there once, the audit chain verifies, the outbox delivers",
           arguments: HostBackend.allCases)
@@ -38,8 +38,12 @@ struct CrashTests {
         let runner = LoadRunner(plan: plan) { progress in completed.withLockedValue { $0 = progress.totalCompleted } }
 
         async let summary = runner.run(recorder: recorder)
-        // Mid-run: once some operations are done, kill the host and start it again.
-        while completed.withLockedValue({ $0 }) < 100 { try await Task.sleep(for: .milliseconds(20)) }
+        // Mid-run: once 100 operations are done — or half the run has gone, on a slow machine —
+        // kill the host and start it again.
+        let halfway = ContinuousClock.now + .seconds(4)
+        try await Deadline.poll("the load's first operations", within: .seconds(60), every: .milliseconds(20)) {
+            completed.withLockedValue { $0 } >= 100 || (ContinuousClock.now >= halfway && completed.withLockedValue { $0 } > 0)
+        }
         host.kill()
         let completedAtKill = completed.withLockedValue { $0 }
         try await Task.sleep(for: .milliseconds(300))

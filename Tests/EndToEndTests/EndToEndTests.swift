@@ -9,7 +9,7 @@ import Testing
 
 /// The whole patent flow over real sockets: `mpos-host serve` in its own process (started and
 /// administered with the real `mpos-host` commands), terminals through the SDK in this one.
-@Suite("End to end: host process, SDK terminals, loopback TCP", .serialized)
+@Suite("End to end: host process, SDK terminals, loopback TCP", .serialized, .timeLimit(.minutes(10)))
 struct EndToEndTests {
     static let operatorKey = "111111"  // the patent's operator 01
     static let pin = "123456"

@@ -8,7 +8,7 @@ import Testing
 /// them as behind a TCP load balancer, one node killed with SIGKILL while they work: every
 /// operation a terminal saw approved is in the database exactly once, the audit chain holds,
 /// and the outbox delivers everything (the dead node's claims too, once their lease ends).
-@Suite("Multi-node: two host processes, one PostgreSQL")
+@Suite("Multi-node: two host processes, one PostgreSQL", .timeLimit(.minutes(10)))
 struct MultiNodeTests {
     static let terminals = 6
     static let contractsPerTerminal = 8
@@ -132,7 +132,9 @@ struct MultiNodeTests {
                 }
             }
             group.addTask {
-                while await approvals.contracts.count < Self.killAfter { try await Task.sleep(for: .milliseconds(5)) }
+                try await Deadline.poll("\(Self.killAfter) contracts approved before node A is killed", within: .seconds(120)) {
+                    await approvals.contracts.count >= Self.killAfter
+                }
                 nodeA.kill()
                 await approvals.markKilled()
             }

@@ -5,7 +5,7 @@ import Testing
 /// docs/protocol.md tested as a specification: `Tests/CrossCheck/spec_terminal.py`, a terminal
 /// written from the page alone (Python, pyca/cryptography, psec, pyiso8583; its constants read
 /// from the page's ◆ tables), against a real `mpos-host serve` over TCP.
-@Suite("docs/protocol.md as a specification: a spec-only Python terminal against mpos-host serve", .serialized)
+@Suite("docs/protocol.md as a specification: a spec-only Python terminal against mpos-host serve", .serialized, .timeLimit(.minutes(15)))
 struct SpecOnlyTerminalTests {
     struct Outcome: Decodable {
         let checked: Int

@@ -4,7 +4,7 @@ import Testing
 
 /// README's two-shell flow: `mpos-host serve --tls` in one process, `mpos-terminal` commands
 /// (each a process of its own, its session kept encrypted in its state directory) in others.
-@Suite("End to end: mpos-terminal commands against mpos-host serve", .serialized)
+@Suite("End to end: mpos-terminal commands against mpos-host serve", .serialized, .timeLimit(.minutes(10)))
 struct TerminalCLITests {
     @Test("enroll, sign on, open a card, sign a contract, sign off — over TLS, one process per command")
     func readmeFlow() async throws {

@@ -6,7 +6,7 @@ import Testing
 /// Two-way cross-check against pyiso8583 (`Tests/CrossCheck/iso8583_crosscheck.py`), which
 /// builds its own specification from our table: Swift encodes and pyiso8583 decodes and
 /// re-encodes; pyiso8583 encodes and Swift decodes and re-encodes.
-@Suite("Cross-check against pyiso8583")
+@Suite("Cross-check against pyiso8583", .timeLimit(.minutes(5)))
 struct PyISO8583CrossCheckTests {
     struct Case: Codable { let mti: String; let fields: [String: String]; let bytes: String }
     struct Request: Encodable { let spec: [[String]]; let cases: [Case]? }

@@ -9,7 +9,7 @@ import Testing
 /// `Tests/CrossCheck/crosscheck.py`. Swift produces and Python verifies; Python produces and
 /// Swift verifies. Inputs are random; the seed is in every failure message
 /// (`MPOS_TEST_SEED=<seed>` replays it).
-@Suite("Cross-checks against psec and pyca/cryptography")
+@Suite("Cross-checks against psec and pyca/cryptography", .timeLimit(.minutes(10)))
 struct CrossCheckTests {
     static let casesPerDirection = 250
 

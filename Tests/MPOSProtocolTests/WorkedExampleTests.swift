@@ -5,10 +5,11 @@ import MPOSTestSupport
 import Testing
 @_spi(ClearPIN) @testable import MPOSCrypto
 @testable import MPOSProtocol
+@testable import MPOSWorkedExample
 
 /// The drift test of docs/protocol.md section 7: the page is the rendering of
 /// docs/worked-example.json, and every value in that file is what the code computes or accepts.
-@Suite("Worked example (docs/protocol.md section 7)")
+@Suite("Worked example (docs/protocol.md section 7)", .timeLimit(.minutes(5)))
 struct WorkedExampleTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let codec = ISO8583Codec(specification: .mpos)

@@ -4,6 +4,7 @@ import MPOSServer
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import MPOSTestSupport
 import Testing
 
 /// A raw TCP client: sends bytes as given (no framing), collects what comes back.
@@ -75,12 +76,13 @@ final class RawClient: Sendable {
 /// A server whose handler echoes each frame reversed (and closes on a frame "close"), in a
 /// service group the test can shut down gracefully.
 func withServer(_ configure: (inout HostServerConfiguration) -> Void = { _ in },
-                delay: Duration = .zero,
+                delay: Duration = .zero, arrived: AsyncStream<Void>.Continuation? = nil,
                 _ body: (HostServer, SocketAddress, ServiceGroup) async throws -> Void) async throws {
     var configuration = HostServerConfiguration()
     configuration.port = 0
     configure(&configuration)
     let server = HostServer(configuration: configuration) { frame in
+        arrived?.yield()
         if delay > .zero { try? await Task.sleep(for: delay) }
         return frame == Array("close".utf8) ? nil : frame.reversed()
     }
@@ -193,11 +195,12 @@ struct HostServerTests {
 
     @Test("graceful shutdown: the request in flight is answered, then the connection closes; no new connection is accepted")
     func gracefulShutdown() async throws {
-        try await withServer(delay: .milliseconds(500)) { _, address, group in
+        let (arrivals, arrived) = AsyncStream<Void>.makeStream()
+        try await withServer(delay: .milliseconds(500), arrived: arrived) { _, address, group in
             let busy = try await RawClient.connect(address)
             let idle = try await RawClient.connect(address)
             try await busy.send(RawClient.frame([9, 8, 7]))
-            try await Task.sleep(for: .milliseconds(100))  // the request is being processed
+            try await Deadline.within(.seconds(5), "the request reaching the handler") { for await _ in arrivals { return } }
             await group.triggerGracefulShutdown()
             #expect(await idle.isClosed(within: .seconds(5)))
             #expect(try await busy.receive(5) == RawClient.frame([7, 8, 9]))

@@ -125,6 +125,28 @@ actor TestPINPad: PINPad {
     }
 }
 
+/// A PIN pad whose customer types only when the test says so: `asked` yields when the PIN is
+/// asked for, and the PIN comes after `release()`.
+final class GatedPINPad: PINPad, Sendable {
+    let asked: AsyncStream<Void>
+    private let askedContinuation: AsyncStream<Void>.Continuation
+    private let released: AsyncStream<Void>
+    private let releasedContinuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (asked, askedContinuation) = AsyncStream<Void>.makeStream()
+        (released, releasedContinuation) = AsyncStream<Void>.makeStream()
+    }
+
+    func release() { releasedContinuation.finish() }
+
+    func readPIN(for cardNumber: String) async throws -> PIN {
+        askedContinuation.yield()
+        for await _ in released {}
+        return try PIN("123456")
+    }
+}
+
 func stan(of frame: [UInt8]) throws -> String? {
     try ISO8583Codec(specification: .mpos).decode(frame).text(MPOSField.systemTraceAuditNumber)
 }

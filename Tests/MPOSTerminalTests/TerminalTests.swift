@@ -2,6 +2,7 @@ import Foundation
 import ISO8583
 import MPOSCrypto
 import MPOSProtocol
+import MPOSTestSupport
 import Testing
 @testable import MPOSTerminal
 
@@ -196,10 +197,12 @@ struct TerminalTests {
     @Test("one operation at a time: a second call while one runs fails clearly")
     func oneAtATime() async throws {
         let (terminal, _, _) = try await Self.terminal()
-        let slow = Task { try await terminal.openCard(cardNumber: Self.card, identityType: "01", identityNumber: "410102196905185559", pinPad: TestPINPad(delay: .milliseconds(300))) }
-        try await Task.sleep(for: .milliseconds(50))
+        let pinPad = GatedPINPad()
+        let slow = Task { try await terminal.openCard(cardNumber: Self.card, identityType: "01", identityNumber: "410102196905185559", pinPad: pinPad) }
+        try await Deadline.within(.seconds(5), "the PIN pad being asked") { for await _ in pinPad.asked { return } }
         let error = try await #require(throws: TerminalError.self) { try await terminal.echo() }
         #expect(error.code == .wrongState && error.message.contains("in progress"))
+        pinPad.release()
         #expect(try await slow.value == "000000000001")
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import MPOSErrors
 
 /// Where the host keeps everything: one implementation per database (embedded SQLite by

@@ -5,7 +5,7 @@ import MPOSTestSupport
 import Testing
 
 /// `mpos-host` as an administrator runs it: a real process on a temporary data directory.
-@Suite("mpos-host administration commands")
+@Suite("mpos-host administration commands", .timeLimit(.minutes(10)))
 struct CLITests {
     static var executable: URL { ProcessRunner.executable("mpos-host") }
 

@@ -1,6 +1,7 @@
 import Foundation
 import MPOSHost
 import MPOSHostSQLite
+import MPOSTestSupport
 import Testing
 
 /// What only the SQLite backend promises: its file, its PRAGMAs, its migrations.
@@ -53,7 +54,7 @@ struct SQLiteHostStoreTests {
             for await _ in held {}
             let results = try await withThrowingTaskGroup(of: (Int, Result<Int64, StoreError>).self) { group in
                 Task {
-                    while store.queuedTransactions < 200 { try await Task.sleep(for: .milliseconds(1)) }
+                    try await Deadline.poll("200 transactions queued behind the holder", within: .seconds(30)) { store.queuedTransactions >= 200 }
                     opening.finish()
                 }
                 for index in 0..<200 {

@@ -1,6 +1,7 @@
 import Foundation
 import ISO8583
 import MPOSCrypto
+import MPOSProtocol
 
 /// The patent's embodiment run through the real protocol code, every input fixed and every
 /// frame and intermediate value recorded: docs/protocol.md section 7 is rendered from it, and

@@ -3,29 +3,7 @@ public import MPOSErrors
 /// A malformed or invalid ISO 8583 message. Names the field, never echoes its content:
 /// fields carry card numbers and cryptograms.
 public struct ISO8583Error: CodedError {
-    public struct Code: ErrorCode {
-        public let rawValue: String
-        private init(_ rawValue: String) { self.rawValue = rawValue }
-
-        /// The input ended inside the MTI, a bitmap, a length prefix or a field.
-        public static let truncated = Code("iso8583.truncated")
-        /// The MTI is not four decimal digits.
-        public static let invalidMTI = Code("iso8583.mti")
-        /// A bitmap names a field the specification does not have, sets the secondary-bitmap
-        /// bit with no field 65-128 present, or names the tertiary bitmap (bit 65).
-        public static let invalidBitmap = Code("iso8583.bitmap")
-        /// A field the specification does not define.
-        public static let unknownField = Code("iso8583.field.unknown")
-        /// A length prefix that is not decimal digits.
-        public static let invalidLengthPrefix = Code("iso8583.field.prefix")
-        /// A length outside what the field allows (a fixed field of another length, or a
-        /// variable one over its maximum).
-        public static let invalidLength = Code("iso8583.field.length")
-        /// A character the field's content type does not allow.
-        public static let invalidCharacter = Code("iso8583.field.character")
-        /// Bytes left over after the last field the bitmap names.
-        public static let trailingBytes = Code("iso8583.trailing")
-    }
+    public typealias Code = ErrorCodeOf<ISO8583Error>
 
     public let code: Code
     /// The field at fault (0 for the MTI, 1 for the bitmaps), if any.
@@ -49,4 +27,25 @@ public struct ISO8583Error: CodedError {
         hasher.combine(code)
         hasher.combine(field)
     }
+}
+
+extension ErrorCodeOf where Domain == ISO8583Error {
+    /// The input ended inside the MTI, a bitmap, a length prefix or a field.
+    public static var truncated: Self { Self("iso8583.truncated") }
+    /// The MTI is not four decimal digits.
+    public static var invalidMTI: Self { Self("iso8583.mti") }
+    /// A bitmap names a field the specification does not have, sets the secondary-bitmap
+    /// bit with no field 65-128 present, or names the tertiary bitmap (bit 65).
+    public static var invalidBitmap: Self { Self("iso8583.bitmap") }
+    /// A field the specification does not define.
+    public static var unknownField: Self { Self("iso8583.field.unknown") }
+    /// A length prefix that is not decimal digits.
+    public static var invalidLengthPrefix: Self { Self("iso8583.field.prefix") }
+    /// A length outside what the field allows (a fixed field of another length, or a
+    /// variable one over its maximum).
+    public static var invalidLength: Self { Self("iso8583.field.length") }
+    /// A character the field's content type does not allow.
+    public static var invalidCharacter: Self { Self("iso8583.field.character") }
+    /// Bytes left over after the last field the bitmap names.
+    public static var trailingBytes: Self { Self("iso8583.trailing") }
 }

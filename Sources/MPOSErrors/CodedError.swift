@@ -27,3 +27,34 @@ public protocol ErrorCode: Hashable, Sendable, CustomStringConvertible {
 extension ErrorCode {
     public var description: String { rawValue }
 }
+
+/// The code type of one error type (`Domain`): each error declares
+/// `public typealias Code = ErrorCodeOf<Self>` and its codes in an extension
+/// (`public static var notFound: Self { Self("host.not-found") }`), so codes of one error type
+/// cannot be mistaken for another's.
+public struct ErrorCodeOf<Domain>: ErrorCode {
+    public let rawValue: String
+
+    /// For a code's declaration only; callers use the declared codes.
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+}
+
+/// The error of every mpos domain whose errors carry a code and a message and nothing else
+/// (``HostError``, ``StoreError``, …): one struct, so no domain writes its equality, hashing,
+/// description or initialiser again. `Domain` names whose codes it takes.
+public struct MPOSError<Domain>: CodedError {
+    public typealias Code = ErrorCodeOf<Domain>
+
+    public let code: Code
+    /// For people: what was wrong and what to do. Never a secret or a full card number.
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public init(code: Code, message: String) {
+        self.init(code, message)
+    }
+}

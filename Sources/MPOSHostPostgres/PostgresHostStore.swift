@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 public import MPOSHost
-package import MPOSHostSQL
+public import MPOSHostSQL
 import NIOConcurrencyHelpers
 import NIOSSL
 import PostgresNIO
@@ -15,7 +15,7 @@ import PostgresNIO
 /// ``StoreError/Code/duplicate`` or ``StoreError/Code/conflict`` for
 /// ``HostStore/retryingTransaction(attempts:_:)`` to run again. A commit is durable when
 /// PostgreSQL's `synchronous_commit` is on (its default; a warning is logged otherwise).
-public final class PostgresHostStore: HostStore, LedgerStore {
+public final class PostgresHostStore: SQLStore {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
@@ -93,15 +93,7 @@ public final class PostgresHostStore: HostStore, LedgerStore {
     /// The schema version this program brings a store to (its migrations' last).
     package static var schemaVersion: Int { PostgresMigrations.all.latestVersion }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any HostTransaction) async throws -> T) async throws -> T {
-        try await run { try await body($0) }
-    }
-
-    public func ledgerTransaction<T: Sendable>(_ body: @Sendable (any LedgerRows) async throws -> T) async throws -> T {
-        try await run { try await body($0) }
-    }
-
-    private func run<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+    public func sqlTransaction<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         if Self.enclosingStore == ObjectIdentifier(self) {
             throw StoreError(.failure, "transaction: nested transactions on one store are not supported")
         }

@@ -35,12 +35,7 @@ public struct PostgresStoreConfiguration: Sendable, Equatable, CustomStringConve
 
     /// A database URL that cannot be used, and why.
     public struct Invalid: CodedError {
-        public struct Code: ErrorCode {
-            public let rawValue: String
-            private init(_ rawValue: String) { self.rawValue = rawValue }
-
-            public static let databaseURL = Code("store.database-url")
-        }
+        public typealias Code = ErrorCodeOf<Invalid>
 
         public let code = Code.databaseURL
         public let message: String
@@ -99,4 +94,9 @@ public struct PostgresStoreConfiguration: Sendable, Equatable, CustomStringConve
 
     /// The URL without its password: what logs, errors and `config.json` may hold.
     public let description: String
+}
+
+extension ErrorCodeOf where Domain == PostgresStoreConfiguration.Invalid {
+    public static var databaseURL: Self { Self("store.database-url") }
+        
 }

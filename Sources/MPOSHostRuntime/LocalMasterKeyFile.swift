@@ -73,14 +73,13 @@ public enum LocalMasterKeyFile {
 
 /// A problem with the host's data directory, LMK or configuration: what to fix, in words.
 public struct HostSetupError: CodedError {
-    public struct Code: ErrorCode {
-        public let rawValue: String
-        private init(_ rawValue: String) { self.rawValue = rawValue }
-
-        public static let setup = Code("host.setup")
-    }
+    public typealias Code = ErrorCodeOf<HostSetupError>
 
     public let code = Code.setup
     public let message: String
     public init(_ message: String) { self.message = message }
+}
+
+extension ErrorCodeOf where Domain == HostSetupError {
+    public static var setup: Self { Self("host.setup") }
 }

@@ -8,7 +8,7 @@ import Darwin
 import Foundation
 public import Logging
 public import MPOSHost
-package import MPOSHostSQL
+public import MPOSHostSQL
 import NIOConcurrencyHelpers
 import NIOPosix
 
@@ -26,7 +26,7 @@ import NIOPosix
 /// touches the connection — a transaction's body, the group's leader, opening and closing —
 /// prefers the store's executor (``EventLoopTaskExecutor`` over a one-thread event loop), and
 /// none of Swift concurrency's few cooperative threads ever waits in SQLite.
-public final class SQLiteHostStore: HostStore, LedgerStore {
+public final class SQLiteHostStore: SQLStore {
     let database: SQLiteDatabase
     private let statements = SQLStatements(.sqlite)
     private let logger: Logger
@@ -95,17 +95,9 @@ public final class SQLiteHostStore: HostStore, LedgerStore {
         return store
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any HostTransaction) async throws -> T) async throws -> T {
-        try await run { try await body($0) }
-    }
-
-    public func ledgerTransaction<T: Sendable>(_ body: @Sendable (any LedgerRows) async throws -> T) async throws -> T {
-        try await run { try await body($0) }
-    }
-
     /// One transaction: queued; its body run in this task when the group's leader hands it
     /// its turn; the result given once the group's `COMMIT` has returned.
-    private func run<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+    public func sqlTransaction<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         if Self.enclosingStore == ObjectIdentifier(self) {
             throw StoreError(.failure, "transaction: nested transactions on one store are not supported")
         }

@@ -56,18 +56,9 @@ public struct TerminalStateMachine: Sendable {
         case refused(ResponseCode)
     }
 
-    public struct Failure: CodedError {
-        public struct Code: ErrorCode {
-            public let rawValue: String
-            private init(_ rawValue: String) { self.rawValue = rawValue }
-
-            public static let wrongState = Code("terminal.state")
-            public static let notTheResponse = Code("terminal.response")
-            public static let invalidResponse = Code("terminal.invalid")
-        }
-        public let code: Code
-        public let message: String
-    }
+    public typealias Failure = MPOSError<FailureDomain>
+    /// The domain of ``Failure``'s codes.
+    public enum FailureDomain: Sendable {}
 
     public private(set) var credentials: Credentials
     public private(set) var state: State
@@ -319,4 +310,11 @@ public struct TerminalStateMachine: Sendable {
     private func require(_ condition: Bool, _ message: String) throws {
         guard condition else { throw Failure(code: .wrongState, message: "\(message) (state: \(state))") }
     }
+}
+
+extension ErrorCodeOf where Domain == TerminalStateMachine.FailureDomain {
+    public static var wrongState: Self { Self("terminal.state") }
+    public static var notTheResponse: Self { Self("terminal.response") }
+    public static var invalidResponse: Self { Self("terminal.invalid") }
+        
 }

@@ -50,25 +50,16 @@ extension FrameTransport {
     public func reset() async {}
 }
 
-public struct FrameTransportError: CodedError {
-    public struct Code: ErrorCode {
-        public let rawValue: String
-        private init(_ rawValue: String) { self.rawValue = rawValue }
+public typealias FrameTransportError = MPOSError<FrameTransportErrorDomain>
+/// The domain of ``FrameTransportError``'s codes.
+public enum FrameTransportErrorDomain: Sendable {}
 
-        /// No connection could be made: the frame did not leave the terminal.
-        public static let notDelivered = Code("transport.not-delivered")
-        /// No response within the timeout (the connection is closed: a late answer must not be
-        /// taken for the answer to a later request).
-        public static let timedOut = Code("transport.timed-out")
-        /// The connection dropped after the frame may have been sent.
-        public static let connectionLost = Code("transport.connection-lost")
-    }
-
-    public let code: Code
-    public let message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
+extension ErrorCodeOf where Domain == FrameTransportErrorDomain {
+    /// No connection could be made: the frame did not leave the terminal.
+    public static var notDelivered: Self { Self("transport.not-delivered") }
+    /// No response within the timeout (the connection is closed: a late answer must not be
+    /// taken for the answer to a later request).
+    public static var timedOut: Self { Self("transport.timed-out") }
+    /// The connection dropped after the frame may have been sent.
+    public static var connectionLost: Self { Self("transport.connection-lost") }
 }

@@ -8,65 +8,7 @@ public import MPOSProtocol
 /// Messages never contain a PIN, a key or a full card number: an app may show and log them
 /// as they are.
 public struct TerminalError: CodedError {
-    public struct Code: ErrorCode {
-        public let rawValue: String
-        private init(_ rawValue: String) { self.rawValue = rawValue }
-
-        // One per refusal the host sends (docs/protocol.md §4.3); `00` is not an error.
-        public static let invalidTerminal = Code("invalidTerminal")
-        public static let doNotHonour = Code("doNotHonour")
-        public static let invalidTransaction = Code("invalidTransaction")
-        public static let invalidCardNumber = Code("invalidCardNumber")
-        public static let cardNotOpened = Code("cardNotOpened")
-        public static let formatError = Code("formatError")
-        public static let incorrectPIN = Code("incorrectPIN")
-        public static let terminalBlocked = Code("terminalBlocked")
-        public static let securityViolation = Code("securityViolation")
-        public static let pinTriesExceeded = Code("pinTriesExceeded")
-        public static let businessModuleUnavailable = Code("businessModuleUnavailable")
-        public static let duplicateTransmission = Code("duplicateTransmission")
-        public static let systemMalfunction = Code("systemMalfunction")
-        public static let macFailure = Code("macFailure")
-        public static let keysOutdated = Code("keysOutdated")
-        public static let invalidOperator = Code("invalidOperator")
-        public static let operatorLocked = Code("operatorLocked")
-        public static let staleMessage = Code("staleMessage")
-        public static let invalidIdentity = Code("invalidIdentity")
-        public static let cardAlreadyOpened = Code("cardAlreadyOpened")
-        public static let invalidContractTerms = Code("invalidContractTerms")
-        /// The request may have reached the host but no valid answer came back, even after
-        /// retransmissions: see ``TerminalError/pendingRequest`` and ``Terminal/resendPendingRequest()``.
-        public static let outcomeUnknown = Code("outcomeUnknown")
-        /// The host could not be reached and the request certainly did not leave the terminal.
-        public static let transport = Code("transport")
-        /// The host's answer was well authenticated but unusable (e.g. sign-on keys that do not unwrap).
-        public static let invalidResponse = Code("invalidResponse")
-        /// The operation is not possible in the terminal's state (not enrolled, not signed in,
-        /// another operation running, a request whose outcome is unknown).
-        public static let wrongState = Code("wrongState")
-        /// The key store failed: it cannot be read, written, opened (wrong passphrase, altered
-        /// file) or is readable by others.
-        public static let keyStore = Code("keyStore")
-        /// What the operator typed is malformed (operator number or key, enrollment code, card number).
-        public static let invalidInput = Code("invalidInput")
-
-        /// The code for a host refusal; nil for `00` (approved).
-        public init?(_ responseCode: ResponseCode) {
-            guard let code = Self.refusals[responseCode] else { return nil }
-            self = code
-        }
-
-        private static let refusals: [ResponseCode: Code] = [
-            .invalidTerminal: .invalidTerminal, .doNotHonour: .doNotHonour, .invalidTransaction: .invalidTransaction,
-            .invalidCardNumber: .invalidCardNumber, .cardNotOpened: .cardNotOpened, .formatError: .formatError,
-            .incorrectPIN: .incorrectPIN, .terminalBlocked: .terminalBlocked, .securityViolation: .securityViolation,
-            .pinTriesExceeded: .pinTriesExceeded, .businessModuleUnavailable: .businessModuleUnavailable,
-            .duplicateTransmission: .duplicateTransmission, .systemMalfunction: .systemMalfunction, .macFailure: .macFailure,
-            .keysOutdated: .keysOutdated, .invalidOperator: .invalidOperator, .operatorLocked: .operatorLocked,
-            .staleMessage: .staleMessage, .invalidIdentity: .invalidIdentity, .cardAlreadyOpened: .cardAlreadyOpened,
-            .invalidContractTerms: .invalidContractTerms,
-        ]
-    }
+    public typealias Code = ErrorCodeOf<TerminalError>
 
     public let code: Code
     /// The host's field 39 when the host refused the request.
@@ -148,3 +90,60 @@ public struct PendingRequest: Sendable, Equatable, CustomStringConvertible {
         "\(operation), terminal \(terminalID), STAN \(stan), transmission time \(transmissionTime) UTC"
     }
 }
+
+extension ErrorCodeOf where Domain == TerminalError {
+    // One per refusal the host sends (docs/protocol.md §4.3); `00` is not an error.
+    public static var invalidTerminal: Self { Self("invalidTerminal") }
+    public static var doNotHonour: Self { Self("doNotHonour") }
+    public static var invalidTransaction: Self { Self("invalidTransaction") }
+    public static var invalidCardNumber: Self { Self("invalidCardNumber") }
+    public static var cardNotOpened: Self { Self("cardNotOpened") }
+    public static var formatError: Self { Self("formatError") }
+    public static var incorrectPIN: Self { Self("incorrectPIN") }
+    public static var terminalBlocked: Self { Self("terminalBlocked") }
+    public static var securityViolation: Self { Self("securityViolation") }
+    public static var pinTriesExceeded: Self { Self("pinTriesExceeded") }
+    public static var businessModuleUnavailable: Self { Self("businessModuleUnavailable") }
+    public static var duplicateTransmission: Self { Self("duplicateTransmission") }
+    public static var systemMalfunction: Self { Self("systemMalfunction") }
+    public static var macFailure: Self { Self("macFailure") }
+    public static var keysOutdated: Self { Self("keysOutdated") }
+    public static var invalidOperator: Self { Self("invalidOperator") }
+    public static var operatorLocked: Self { Self("operatorLocked") }
+    public static var staleMessage: Self { Self("staleMessage") }
+    public static var invalidIdentity: Self { Self("invalidIdentity") }
+    public static var cardAlreadyOpened: Self { Self("cardAlreadyOpened") }
+    public static var invalidContractTerms: Self { Self("invalidContractTerms") }
+    /// The request may have reached the host but no valid answer came back, even after
+    /// retransmissions: see ``TerminalError/pendingRequest`` and ``Terminal/resendPendingRequest()``.
+    public static var outcomeUnknown: Self { Self("outcomeUnknown") }
+    /// The host could not be reached and the request certainly did not leave the terminal.
+    public static var transport: Self { Self("transport") }
+    /// The host's answer was well authenticated but unusable (e.g. sign-on keys that do not unwrap).
+    public static var invalidResponse: Self { Self("invalidResponse") }
+    /// The operation is not possible in the terminal's state (not enrolled, not signed in,
+    /// another operation running, a request whose outcome is unknown).
+    public static var wrongState: Self { Self("wrongState") }
+    /// The key store failed: it cannot be read, written, opened (wrong passphrase, altered
+    /// file) or is readable by others.
+    public static var keyStore: Self { Self("keyStore") }
+    /// What the operator typed is malformed (operator number or key, enrollment code, card number).
+    public static var invalidInput: Self { Self("invalidInput") }
+
+    /// The code for a host refusal; nil for `00` (approved).
+    public init?(_ responseCode: ResponseCode) {
+        guard let code = refusalCodes[responseCode] else { return nil }
+        self = code
+    }
+}
+
+private let refusalCodes: [ResponseCode: TerminalError.Code] = [
+    .invalidTerminal: .invalidTerminal, .doNotHonour: .doNotHonour, .invalidTransaction: .invalidTransaction,
+    .invalidCardNumber: .invalidCardNumber, .cardNotOpened: .cardNotOpened, .formatError: .formatError,
+    .incorrectPIN: .incorrectPIN, .terminalBlocked: .terminalBlocked, .securityViolation: .securityViolation,
+    .pinTriesExceeded: .pinTriesExceeded, .businessModuleUnavailable: .businessModuleUnavailable,
+    .duplicateTransmission: .duplicateTransmission, .systemMalfunction: .systemMalfunction, .macFailure: .macFailure,
+    .keysOutdated: .keysOutdated, .invalidOperator: .invalidOperator, .operatorLocked: .operatorLocked,
+    .staleMessage: .staleMessage, .invalidIdentity: .invalidIdentity, .cardAlreadyOpened: .cardAlreadyOpened,
+    .invalidContractTerms: .invalidContractTerms,
+]

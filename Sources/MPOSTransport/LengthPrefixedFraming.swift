@@ -15,14 +15,7 @@ public enum LengthPrefixedFraming {
 
 /// A frame that breaks the framing rules; the connection cannot continue after it.
 public struct FramingError: CodedError {
-    public struct Code: ErrorCode {
-        public let rawValue: String
-        private init(_ rawValue: String) { self.rawValue = rawValue }
-
-        public static let frameTooLarge = Code("transport.frame.large")
-        public static let emptyFrame = Code("transport.frame.empty")
-        public static let truncatedFrame = Code("transport.frame.truncated")
-    }
+    public typealias Code = ErrorCodeOf<FramingError>
 
     public let code: Code
     /// The length the frame announced, or the bytes left over when the connection closed.
@@ -113,4 +106,10 @@ public struct LengthPrefixedFrameEncoder: MessageToByteEncoder, Sendable {
         out.writeInteger(UInt16(length))
         out.writeImmutableBuffer(data)
     }
+}
+
+extension ErrorCodeOf where Domain == FramingError {
+    public static var frameTooLarge: Self { Self("transport.frame.large") }
+    public static var emptyFrame: Self { Self("transport.frame.empty") }
+    public static var truncatedFrame: Self { Self("transport.frame.truncated") }
 }

@@ -1,6 +1,17 @@
 import MPOSCrypto
 import MPOSProtocol
 
+/// Sign-on and sign-off: network operations whose request carries an operator's credentials.
+protocol OperatorOperation: NetworkOperation where Prepared == OperatorCredentials {}
+
+extension OperatorOperation {
+    /// Field 63 opened with the host's sealing key (`63` if it does not open or holds
+    /// malformed credentials).
+    func prepare(_ request: AuthenticatedMessage, keys: HostKeys) -> Result<OperatorCredentials, Refusal> {
+        OperatorCredentials.opened(from: request, keys: keys)
+    }
+}
+
 extension OperatorCredentials {
     /// Sign-on's and sign-off's preparation: field 63 opened with the host's sealing key (`63`
     /// if it does not open or holds malformed credentials).

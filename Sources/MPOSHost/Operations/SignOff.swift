@@ -1,11 +1,7 @@
 import MPOSProtocol
 
 /// Sign-off (0820/002): the operator checked again, the session ended, its keys erased.
-struct SignOff: NetworkOperation {
-    func prepare(_ request: AuthenticatedMessage, keys: HostKeys) -> Result<OperatorCredentials, Refusal> {
-        OperatorCredentials.opened(from: request, keys: keys)
-    }
-
+struct SignOff: OperatorOperation {
     func apply(_ credentials: OperatorCredentials, _ c: inout RequestContext, host: HostEngine) async throws -> NetworkResponse {
         let session = c.terminal.currentSession ?? 0
         if let refusal = try await credentials.check(&c, host: host) {

@@ -4,11 +4,7 @@ import MPOSProtocol
 /// Sign-on (0800/001): the operator checked against the operator table, then a new session
 /// with fresh PIN, MAC and data keys under the terminal's master key, which comes along sealed
 /// to the device. A session the terminal held before ends.
-struct SignOn: NetworkOperation {
-    func prepare(_ request: AuthenticatedMessage, keys: HostKeys) -> Result<OperatorCredentials, Refusal> {
-        OperatorCredentials.opened(from: request, keys: keys)
-    }
-
+struct SignOn: OperatorOperation {
     func apply(_ credentials: OperatorCredentials, _ c: inout RequestContext, host: HostEngine) async throws -> NetworkResponse {
         let previousSession = c.terminal.currentSession ?? 0
         if let refusal = try await credentials.check(&c, host: host) {

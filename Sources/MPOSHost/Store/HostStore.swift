@@ -45,31 +45,22 @@ extension HostStore {
 
 /// A store failure. Compared by code; the message names the table and the constraint, never
 /// a value.
-public struct StoreError: CodedError {
-    public struct Code: ErrorCode {
-        public let rawValue: String
-        private init(_ rawValue: String) { self.rawValue = rawValue }
+public typealias StoreError = MPOSError<StoreErrorDomain>
+/// The domain of ``StoreError``'s codes.
+public enum StoreErrorDomain: Sendable {}
 
-        /// A row with the same key exists.
-        public static let duplicate = Code("store.duplicate")
-        /// The row to update does not exist.
-        public static let notFound = Code("store.not-found")
-        /// Another writer holds the database; the transaction may be retried.
-        public static let busy = Code("store.busy")
-        /// The transaction lost a race with a concurrent one (PostgreSQL: a serialization
-        /// failure or a deadlock) and was rolled back; run it again.
-        public static let conflict = Code("store.conflict")
-        /// The database's schema is newer than this program, or damaged.
-        public static let schema = Code("store.schema")
-        /// The database refused the operation (I/O error, full disk, closed store).
-        public static let failure = Code("store.failure")
-    }
-
-    public let code: Code
-    public let message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
+extension ErrorCodeOf where Domain == StoreErrorDomain {
+    /// A row with the same key exists.
+    public static var duplicate: Self { Self("store.duplicate") }
+    /// The row to update does not exist.
+    public static var notFound: Self { Self("store.not-found") }
+    /// Another writer holds the database; the transaction may be retried.
+    public static var busy: Self { Self("store.busy") }
+    /// The transaction lost a race with a concurrent one (PostgreSQL: a serialization
+    /// failure or a deadlock) and was rolled back; run it again.
+    public static var conflict: Self { Self("store.conflict") }
+    /// The database's schema is newer than this program, or damaged.
+    public static var schema: Self { Self("store.schema") }
+    /// The database refused the operation (I/O error, full disk, closed store).
+    public static var failure: Self { Self("store.failure") }
 }

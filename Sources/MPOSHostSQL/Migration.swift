@@ -47,7 +47,11 @@ public enum SchemaMigrations {
     /// The last version each backend released as SQL of its own.
     public static let lastReleased = 3
 
-    static let steps: [(version: Int, changes: [SchemaChange])] = []
+    static let steps: [(version: Int, changes: [SchemaChange])] = [
+        // The people who administer the host (the administration API).
+        (4, [.createTable(Tables.adminUsers.description), .createTable(Tables.adminCredentials.description),
+             .createTable(Tables.adminApprovals.description)]),
+    ]
 
     /// A backend's whole list: its released steps, then the shared ones in its dialect.
     public static func all(released: [Migration], dialect: SQLDialect) -> [Migration] {

@@ -31,5 +31,7 @@ extension Tables {
         (sessions.table, sessions.columns, sessions.keyCount), (messageLog.table, messageLog.columns, messageLog.keyCount),
         (cards.table, cards.columns, cards.keyCount), (contracts.table, contracts.columns, contracts.keyCount),
         (outbox.table, outbox.columns, outbox.keyCount), (ledger.table, ledger.columns, ledger.keyCount), (audit.table, audit.columns, audit.keyCount),
+        (adminUsers.table, adminUsers.columns, adminUsers.keyCount), (adminCredentials.table, adminCredentials.columns, adminCredentials.keyCount),
+        (adminApprovals.table, adminApprovals.columns, adminApprovals.keyCount),
     ]
 }

@@ -53,7 +53,7 @@ public struct HostAdministration: Sendable {
     }
 
     /// Runs `body` in a transaction and appends `event` (built from its result) to the audit trail in it.
-    private func change<T: Sendable>(_ body: @Sendable @escaping (any HostTransaction, Date) async throws -> (T, AuditEvent)) async throws -> T {
+    func change<T: Sendable>(_ body: @Sendable @escaping (any HostTransaction, Date) async throws -> (T, AuditEvent)) async throws -> T {
         let now = clock()
         return try await store.retryingTransaction { [keys] tx in
             let (result, event) = try await body(tx, now)
@@ -62,7 +62,7 @@ public struct HostAdministration: Sendable {
         }
     }
 
-    private func read<T: Sendable>(_ body: @Sendable @escaping (any HostTransaction) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @Sendable @escaping (any HostTransaction) async throws -> T) async throws -> T {
         try await store.transaction(body)
     }
 
@@ -268,23 +268,28 @@ public struct HostAdministration: Sendable {
     /// Terminals move to it at their next sign-on; with `requestSignOn`, every signed-in
     /// terminal is told to sign on again (its next business message gets `A1`).
     public func rotateBaseMasterKey(to key: AESKey<BaseDerivation>? = nil, origin: String = "generated", requestSignOn: Bool = false) async throws -> BaseMasterKeyRecord {
-        try await change { [lmk, actor, keys] tx, now in
-            let record = try await KeyManagement.installBaseMasterKey(try key ?? AESKey<BaseDerivation>(generating: .bits256), origin: origin, lmk: lmk, in: tx, now: now)
-            for retired in try await KeyManagement.retireUnusedBaseMasterKeys(in: tx, now: now) {
-                try await AuditTrail.append(AuditEvent("key.bmk.retired", actor: actor, subject: "key:bmk/\(retired)",
-                                                       details: "no terminal holds it; its key block is erased"), key: keys.auditChain, in: tx, now: now)
-            }
-            var asked = 0
-            if requestSignOn {
-                for var terminal in try await tx.terminals() where terminal.currentSession != nil && !terminal.signOnRequested {
-                    terminal.signOnRequested = true
-                    try await tx.updateTerminal(terminal)
-                    asked += 1
-                }
-            }
-            return (record, AuditEvent("key.bmk.rotated", actor: actor, subject: "key:bmk/\(record.version)",
-                                       details: "check value \(record.checkValue), \(origin)" + (requestSignOn ? "; \(asked) signed-in terminals asked to sign on again" : "")))
+        try await change { [self] tx, now in
+            try await rotation(to: key, origin: origin, requestSignOn: requestSignOn, in: tx, now: now)
         }
+    }
+
+    /// A rotation's steps in the caller's transaction (a dual-control approval runs them in its own).
+    func rotation(to key: AESKey<BaseDerivation>?, origin: String, requestSignOn: Bool, in tx: any HostTransaction, now: Date) async throws -> (BaseMasterKeyRecord, AuditEvent) {
+        let record = try await KeyManagement.installBaseMasterKey(try key ?? AESKey<BaseDerivation>(generating: .bits256), origin: origin, lmk: lmk, in: tx, now: now)
+        for retired in try await KeyManagement.retireUnusedBaseMasterKeys(in: tx, now: now) {
+            try await AuditTrail.append(AuditEvent("key.bmk.retired", actor: actor, subject: "key:bmk/\(retired)",
+                                                   details: "no terminal holds it; its key block is erased"), key: keys.auditChain, in: tx, now: now)
+        }
+        var asked = 0
+        if requestSignOn {
+            for var terminal in try await tx.terminals() where terminal.currentSession != nil && !terminal.signOnRequested {
+                terminal.signOnRequested = true
+                try await tx.updateTerminal(terminal)
+                asked += 1
+            }
+        }
+        return (record, AuditEvent("key.bmk.rotated", actor: actor, subject: "key:bmk/\(record.version)",
+                                   details: "check value \(record.checkValue), \(origin)" + (requestSignOn ? "; \(asked) signed-in terminals asked to sign on again" : "")))
     }
 
     /// Combines 2 or 3 custodians' components (each checked against its check value when
@@ -310,87 +315,5 @@ public struct HostAdministration: Sendable {
         return (try lmk.load(session.pinKeyBlock, as: PINEncryption.self).checkValue().hex,
                 try lmk.load(session.macKeyBlock, as: MessageAuthentication.self).checkValue().hex,
                 try lmk.load(session.dataKeyBlock, as: DataEncryption.self).checkValue().hex)
-    }
-
-    // MARK: Cards, contracts, outbox, ledger
-
-    public func cards() async throws -> [CardRecord] {
-        try await read { tx in try await tx.cards() }
-    }
-
-    /// Unlocks a card's PIN after too many wrong PINs.
-    public func unlockCard(id: Int64) async throws {
-        try await change { [actor] tx, _ in
-            guard var card = try await tx.card(id: id) else { throw HostError(.notFound, "no card \(id)") }
-            card.isLocked = false
-            card.consecutivePINFailures = 0
-            try await tx.updateCard(card)
-            return ((), AuditEvent("admin.card.unlock", actor: actor, subject: "card:\(card.maskedCardNumber)"))
-        }
-    }
-
-    /// Every reference the host has answered an approved operation with: each contract's, and
-    /// each card opening's (cards opened before schema version 2 have none). For checking a
-    /// load run's approvals (`mpos-terminal load verify`).
-    public func references() async throws -> (contracts: [String], cardOpenings: [String]) {
-        try await read { tx in
-            (try await tx.contracts(limit: Int.max).map(\.reference), try await tx.cards().compactMap(\.openingReference))
-        }
-    }
-
-    public func contracts(limit: Int = 100) async throws -> [ContractRecord] {
-        try await read { tx in try await tx.contracts(limit: limit) }
-    }
-
-    public func outbox(states: Set<OutboxEntry.State> = [.pending, .deadLettered], limit: Int = 100) async throws -> [OutboxEntry] {
-        try await read { tx in try await tx.outboxEntries(states: states, limit: limit) }
-    }
-
-    /// Puts a dead-lettered entry back in the queue, due now, with its attempts reset.
-    public func retryOutboxEntry(id: Int64) async throws {
-        try await change { [actor] tx, now in
-            guard var entry = try await tx.outboxEntry(id: id) else { throw HostError(.notFound, "no outbox entry \(id)") }
-            guard entry.state == .deadLettered else { throw HostError(.wrongState, "outbox entry \(id) is \(entry.state.rawValue), not dead-lettered") }
-            entry.state = .pending
-            entry.attempts = 0
-            entry.nextAttemptAt = now
-            entry.leaseOwner = nil
-            entry.leaseExpiresAt = nil
-            try await tx.updateOutboxEntry(entry)
-            return ((), AuditEvent("admin.outbox.retry", actor: actor, subject: "contract:\(entry.contractReference)", details: "module \(entry.module)"))
-        }
-    }
-
-    /// The ledger module's CSV file of a carrier's day (UTC, `YYYY-MM-DD`); a store that keeps
-    /// no ledger: `wrongState`.
-    public func ledgerCSV(carrierCode: String, day: String) async throws -> String {
-        guard let ledger = store as? any LedgerStore else { throw HostError(.wrongState, "this store keeps no ledger") }
-        return try await LedgerExport.csv(from: ledger, carrierCode: carrierCode, day: day)
-    }
-
-    // MARK: Audit
-
-    public func verifyAuditTrail(expectedHead: AuditHead? = nil) async throws -> AuditTrail.Verification {
-        try await AuditTrail.verify(store: store, key: keys.auditChain, expectedHead: expectedHead)
-    }
-
-    /// The newest entry's sequence and MAC, to record outside the database.
-    public func auditHead() async throws -> AuditHead? {
-        try await read { tx in try await tx.lastAuditEntry().map { AuditHead(sequence: $0.sequence, mac: $0.mac) } }
-    }
-
-    /// The newest `count` entries (1 to 10,000), oldest first.
-    public func auditTail(_ count: Int) async throws -> [AuditEntry] {
-        guard (1...10_000).contains(count) else { throw HostError(.invalidRequest, "ask for 1 to 10,000 entries") }
-        return try await read { tx in
-            let last = try await tx.lastAuditEntry()?.sequence ?? 0
-            return try await tx.auditEntries(after: max(0, last - Int64(count)), limit: count)
-        }
-    }
-
-    /// Records that an administrator looked at personal data (cards, contracts, a carrier file):
-    /// reading it is an action too.
-    public func recordRead(_ what: String, details: String = "") async throws {
-        try await change { [actor] _, _ in ((), AuditEvent("admin.read.\(what)", actor: actor, subject: what, details: details)) }
     }
 }

@@ -32,6 +32,8 @@ public final class HostEngine: Sendable {
     let sessionKeyCache: SessionKeyCache
     let messageLogPruning = MessageLogPruning()
     let metrics = RequestMetrics()
+    /// This node's requests by response code, minute by minute over the last hour.
+    public var recentOutcomes: RecentOutcomes { metrics.recent }
 
     /// Loads the host's keys from `store` under `lmk`.
     public static func start(store: any HostStore, lmk: LocalMasterKey, configuration: HostConfiguration = HostConfiguration(),

@@ -11,6 +11,7 @@ final class RequestMetrics: Sendable {
     }
 
     private let counters = NIOLockedValueBox([Key: Counter]())
+    let recent = RecentOutcomes()
 
     func count(_ kind: MessageKind, _ code: ResponseCode) {
         let key = Key(kind: kind, code: code)
@@ -21,5 +22,6 @@ final class RequestMetrics: Sendable {
             return counter
         }
         counter.increment()
+        recent.record(code.rawValue)
     }
 }

@@ -6,7 +6,7 @@ public import Foundation
 /// exists; `update…` with ``StoreError/Code/notFound`` when it does not. (The ledger module's
 /// rows are its own: ``LedgerRows``.)
 public protocol HostTransaction: KeyRows, OperatorRows, TerminalRows, SessionRows, SequenceRows, MessageLogRows, CardRows, ContractRows,
-    OutboxRows, AuditRows {}
+    OutboxRows, AuditRows, PeopleRows {}
 
 /// The host's own keys and the base master key versions.
 public protocol KeyRows: Sendable {
@@ -99,4 +99,28 @@ public protocol AuditRows: Sendable {
     func appendAuditEntry(_ entry: AuditEntry) async throws
     /// Entries with sequence > `after`, in order, at most `limit`.
     func auditEntries(after: Int64, limit: Int) async throws -> [AuditEntry]
+}
+
+/// The people who administer the host, their sessions and tokens, and dual-control approvals.
+public protocol PeopleRows: Sendable {
+    /// Locked until the transaction ends (its failure count is read to be changed).
+    func adminUser(name: String) async throws -> AdminUserRecord?
+    func adminUsers() async throws -> [AdminUserRecord]
+    func insertAdminUser(_ record: AdminUserRecord) async throws
+    func updateAdminUser(_ record: AdminUserRecord) async throws
+    func adminCredential(digest: [UInt8]) async throws -> AdminCredentialRecord?
+    func adminCredential(id: String) async throws -> AdminCredentialRecord?
+    /// A person's sessions and tokens, newest first.
+    func adminCredentials(userName: String) async throws -> [AdminCredentialRecord]
+    func insertAdminCredential(_ record: AdminCredentialRecord) async throws
+    func updateAdminCredential(_ record: AdminCredentialRecord) async throws
+    /// Deletes sessions and tokens that ended (expired or revoked) before `before`.
+    func deleteAdminCredentials(endedBefore before: Date) async throws
+    /// `record.id` is ignored: the database assigns a fresh one, which is returned.
+    func insertAdminApproval(_ record: AdminApprovalRecord) async throws -> Int64
+    /// Locked until the transaction ends.
+    func adminApproval(id: Int64) async throws -> AdminApprovalRecord?
+    /// Newest first.
+    func adminApprovals(limit: Int) async throws -> [AdminApprovalRecord]
+    func updateAdminApproval(_ record: AdminApprovalRecord) async throws
 }

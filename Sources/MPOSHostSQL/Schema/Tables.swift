@@ -261,5 +261,6 @@ public enum Tables {
     public static let all: [TableDescription] = [
         hostKeys.description, baseMasterKeys.description, operators.description, terminals.description, sessions.description,
         messageLog.description, cards.description, contracts.description, outbox.description, ledger.description, audit.description, sequences,
+        adminUsers.description, adminCredentials.description, adminApprovals.description,
     ]
 }

@@ -1,0 +1,82 @@
+import Foundation
+public import Hummingbird
+import MPOSErrors
+import MPOSHost
+
+/// An error as the API answers it: `application/problem+json` (RFC 9457) with the same stable
+/// code the CLI prints, and a message that says what to do and holds no secret.
+public struct AdminProblem: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let detail: String
+
+    public init(_ status: HTTPResponse.Status, code: String, _ detail: String) {
+        self.status = status; self.code = code; self.detail = detail
+    }
+
+    /// A project error, mapped by its code.
+    init(_ error: any CodedError) {
+        func codeText(_ error: some CodedError) -> String { error.code.rawValue }
+        let code = codeText(error)
+        let status: HTTPResponse.Status = switch code {
+        case "host.not-found": .notFound
+        case "host.exists": .conflict
+        case "host.invalid": .unprocessableContent
+        case "host.state", "host.dual-control.same-person": .conflict
+        case "host.auth.unauthenticated": .unauthorized
+        case "host.auth.locked": .forbidden
+        case "host.auth.forbidden": .forbidden
+        case "host.audit.broken": .conflict
+        default: .internalServerError
+        }
+        // A store or host failure is told by its code only: its message may name internals.
+        let detail = status == .internalServerError ? "the host could not do this now (\(code)): try again; if it persists, see the host's log" : error.message
+        self.init(status, code: code, detail)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = ProblemBody(type: "https://mpos.invalid/problems/\(code)", title: status.reasonPhrase, status: status.code, code: code, detail: detail)
+        let data = try JSONEncoder().encode(body)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/problem+json"
+        headers[.cacheControl] = "no-store"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"mpos\"" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Turns every error a route throws into a problem response: the project's by their code,
+/// Hummingbird's own (bad JSON, too large) by their status, anything else as a 500 that says
+/// nothing of its cause.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as AdminProblem {
+            return try problem.response(from: request, context: context)
+        } catch let error as any CodedError {
+            return try AdminProblem(error).response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            let problem: AdminProblem = switch error.status {
+            case .notFound: AdminProblem(.notFound, code: "api.not-found", "no such resource: see docs/admin-api.yaml")
+            case .methodNotAllowed: AdminProblem(.methodNotAllowed, code: "api.method", "this resource does not take that method")
+            case .contentTooLarge: AdminProblem(.contentTooLarge, code: "api.too-large", "the request body is larger than 64 KiB")
+            default: AdminProblem(error.status.code < 500 ? .badRequest : .internalServerError, code: "api.bad-request",
+                                  "the request is malformed: send the JSON body docs/admin-api.yaml describes")
+            }
+            return try problem.response(from: request, context: context)
+        } catch is DecodingError {
+            return try AdminProblem(.badRequest, code: "api.bad-request", "the request body is not the JSON this operation takes: see docs/admin-api.yaml")
+                .response(from: request, context: context)
+        } catch {
+            context.logger.error("admin API request failed", metadata: ["error_type": "\(type(of: error))"])
+            return try AdminProblem(.internalServerError, code: "api.internal", "the host could not do this now: try again; if it persists, see the host's log")
+                .response(from: request, context: context)
+        }
+    }
+}
+
+/// RFC 9457's members, and the stable code.
+struct ProblemBody: Encodable {
+    let type: String, title: String, status: Int, code: String, detail: String
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import MPOSHost
+
+/// Signing in and out, and one's own API tokens.
+enum SessionRoutes {
+    struct LogIn: Decodable {
+        let name: String
+        let password: String
+    }
+
+    struct NewToken: Decodable {
+        let label: String
+        /// Default: the policy's (90 days).
+        let lifetimeDays: Int?
+    }
+
+    static func register(on table: AdminRouteTable) {
+        // Signs in: a session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS) and the
+        // session's CSRF token.
+        table.add(.post, "/api/v1/session", .anyone) { call in
+            let body = try await call.body(LogIn.self)
+            guard body.name.utf8.count <= 64, body.password.utf8.count <= 256 else {
+                throw AdminProblem(.unauthorized, code: "host.auth.unauthenticated", "wrong user name or password: try again, or ask an administrator to unlock the account")
+            }
+            let (identity, issued) = try await call.api.administration.acting(asActor: "api").logIn(
+                name: body.name, password: body.password, hasher: call.api.hasher, policy: call.api.policy)
+            var response = try json(view(identity, issued.record, csrf: AdminAuthentication.csrfToken(forSession: issued.token)), status: .created)
+            response.setCookie(Cookie(name: AdminAuthentication.sessionCookie, value: issued.token, maxAge: Int(call.api.policy.sessionLifetime),
+                                      path: "/", secure: call.api.secureCookies, httpOnly: true, sameSite: .strict))
+            return response
+        }
+        table.add(.get, "/api/v1/session", .signedIn) { call in
+            let identity = try call.context.requireIdentity()
+            let csrf = call.context.credential?.kind == .session ? call.request.cookies[AdminAuthentication.sessionCookie].map { AdminAuthentication.csrfToken(forSession: $0.value) } : nil
+            return try json(view(identity, call.context.credential!, csrf: csrf))
+        }
+        // Signs out: the session (or the token that sent this) ends now.
+        table.add(.delete, "/api/v1/session", .signedIn) { call in
+            let identity = try call.context.requireIdentity()
+            if let credential = call.context.credential {
+                try await call.administration.revokeCredential(id: credential.id, owner: identity.name)
+            }
+            var response = noContent()
+            response.setCookie(Cookie(name: AdminAuthentication.sessionCookie, value: "", maxAge: 0, path: "/", secure: call.api.secureCookies,
+                                      httpOnly: true, sameSite: .strict))
+            return response
+        }
+        table.add(.get, "/api/v1/tokens", .signedIn) { call in
+            let identity = try call.context.requireIdentity()
+            return try json(try call.page(try await call.administration.credentials(of: identity.name).map(CredentialView.init)))
+        }
+        table.add(.post, "/api/v1/tokens", .signedIn) { call in
+            let identity = try call.context.requireIdentity()
+            let body = try await call.body(NewToken.self)
+            let lifetime = try body.lifetimeDays.map { days -> TimeInterval in
+                guard (1...3650).contains(days) else { throw AdminProblem(.unprocessableContent, code: "host.invalid", "lifetime_days is 1 to 365") }
+                return TimeInterval(days) * 86_400
+            }
+            let issued = try await call.administration.issueToken(for: identity, label: body.label, lifetime: lifetime, policy: call.api.policy)
+            return try json(IssuedTokenView(token: issued.token, credential: CredentialView(issued.record)), status: .created)
+        }
+        table.add(.delete, "/api/v1/tokens/{id}", .signedIn) { call in
+            let identity = try call.context.requireIdentity()
+            try await call.administration.revokeCredential(id: try call.parameter("id"), owner: identity.name)
+            return noContent()
+        }
+    }
+
+    static func view(_ identity: AdminIdentity, _ credential: AdminCredentialRecord, csrf: String?) -> SessionView {
+        SessionView(user: identity.name, role: identity.role, permissions: identity.role.permissions.map(\.rawValue).sorted(),
+                    credential: CredentialView(credential), csrfToken: csrf)
+    }
+}

@@ -97,7 +97,8 @@ let package = Package(
         // row locks). No driver, no I/O.
         .target(
             name: "MPOSHostSQL",
-            dependencies: ["MPOSHost", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["MPOSHost", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strictSwift
         ),
         // The system's SQLite (Debian: libsqlite3-dev), through its C API.
@@ -226,7 +227,10 @@ let package = Package(
         .executableTarget(
             name: "mpos-host",
             dependencies: [
-                "MPOSCore", "MPOSHost", "MPOSHostRuntime", "MPOSCrypto", "MPOSServer", "MPOSErrors",
+                "MPOSCore", "MPOSHost", "MPOSHostRuntime", "MPOSCrypto", "MPOSServer", "MPOSErrors", "MPOSAdminAPI",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

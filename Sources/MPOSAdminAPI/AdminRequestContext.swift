@@ -28,7 +28,7 @@ public struct AdminRequestContext: RequestContext {
         let identity = try requireIdentity()
         guard identity.role.may(permission) else {
             throw AdminProblem(.forbidden, code: "host.auth.forbidden",
-                               "the \(identity.role.rawValue) role may not do this (\(permission.rawValue)): ask an administrator")
+                               "the \(identity.role.rawValue) role may not do this (\(permission.rawValue)): it needs a role that has that permission")
         }
         return identity
     }

@@ -24,7 +24,7 @@ public struct UserView: Codable, Sendable {
     public let createdAt: Date
     public let lastLoginAt: Date?
 
-    init(_ record: AdminUserRecord) {
+    public init(_ record: AdminUserRecord) {
         name = record.name; role = record.role; permissions = record.role.permissions.map(\.rawValue).sorted()
         locked = record.isLocked; disabled = record.isDisabled; failedLogins = record.failedLogins
         createdAt = record.createdAt; lastLoginAt = record.lastLoginAt
@@ -40,7 +40,7 @@ public struct CredentialView: Codable, Sendable {
     public let lastUsedAt: Date
     public let revokedAt: Date?
 
-    init(_ record: AdminCredentialRecord) {
+    public init(_ record: AdminCredentialRecord) {
         id = record.id; kind = record.kind.rawValue; label = record.label; createdAt = record.createdAt
         expiresAt = record.expiresAt; lastUsedAt = record.lastUsedAt; revokedAt = record.revokedAt
     }
@@ -70,7 +70,7 @@ public struct OperatorView: Codable, Sendable {
     public let createdAt: Date
     public let lastSignOnAt: Date?
 
-    init(_ record: OperatorRecord) {
+    public init(_ record: OperatorRecord) {
         number = record.number; name = record.name
         state = record.isDisabled ? "disabled" : record.isLocked ? "locked" : "active"
         consecutiveFailures = record.consecutiveFailures; createdAt = record.createdAt; lastSignOnAt = record.lastSignOnAt
@@ -95,7 +95,7 @@ public struct TerminalView: Codable, Sendable {
     public let lastSeenAt: Date?
     public let createdAt: Date
 
-    init(_ record: TerminalRecord) {
+    public init(_ record: TerminalRecord) {
         id = record.id; label = record.label; state = record.displayState.rawValue
         enrollmentCodeOutstanding = record.enrollmentCodeBlock != nil
         enrollmentCodeExpiresAt = record.enrollmentCodeBlock == nil ? nil : record.enrollmentCodeExpiresAt
@@ -115,6 +115,10 @@ public struct TerminalView: Codable, Sendable {
 public struct NewTerminalView: Codable, Sendable {
     public let terminal: TerminalView
     public let enrollmentCode: String
+
+    public init(terminal: TerminalView, enrollmentCode: String) {
+        self.terminal = terminal; self.enrollmentCode = enrollmentCode
+    }
 }
 
 public struct KeyInventoryView: Codable, Sendable {
@@ -138,7 +142,7 @@ public struct KeyInventoryView: Codable, Sendable {
     public let baseMasterKeys: [BaseMasterKey]
     public let hostKeys: [HostKey]
 
-    init(_ inventory: HostAdministration.KeyInventory) {
+    public init(_ inventory: HostAdministration.KeyInventory) {
         baseMasterKeys = inventory.baseMasterKeys.map {
             BaseMasterKey(version: $0.record.version, state: $0.record.state.rawValue, checkValue: $0.record.checkValue, origin: $0.record.origin,
                           terminals: $0.terminals, createdAt: $0.record.createdAt, retiredAt: $0.record.retiredAt)
@@ -158,7 +162,7 @@ public struct ApprovalView: Codable, Sendable {
     public let decidedAt: Date?
     public let result: String?
 
-    init(_ record: AdminApprovalRecord) {
+    public init(_ record: AdminApprovalRecord) {
         id = record.id; action = record.action.rawValue; requestSignOn = record.requestSignOn; requestedBy = record.requestedBy
         requestedAt = record.requestedAt; state = record.state.rawValue; decidedBy = record.decidedBy; decidedAt = record.decidedAt
         result = record.result
@@ -179,7 +183,7 @@ public struct CardView: Codable, Sendable {
     public let openedByOperator: String
     public let openingReference: String?
 
-    init(_ record: CardRecord) {
+    public init(_ record: CardRecord) {
         id = record.id; maskedCardNumber = record.maskedCardNumber; customerIdentifier = record.customerIdentifier
         identityDocumentType = record.identityDocumentType; consecutivePinFailures = record.consecutivePINFailures; locked = record.isLocked
         openedAt = record.openedAt; openedByTerminal = record.openedByTerminal; openedByOperator = record.openedByOperator
@@ -199,7 +203,7 @@ public struct ContractView: Codable, Sendable {
     public let module: String
     public let signedAt: Date
 
-    init(_ record: ContractRecord) {
+    public init(_ record: ContractRecord) {
         reference = record.reference; carrierCode = record.carrierCode; phoneNumber = record.phoneNumber; tariff = record.tariff
         maskedCardNumber = record.maskedCardNumber; customerIdentifier = record.customerIdentifier; terminal = record.terminalID
         self.operator = record.operatorNumber; module = record.module; signedAt = record.signedAt
@@ -217,7 +221,7 @@ public struct OutboxView: Codable, Sendable {
     public let createdAt: Date
     public let deliveredAt: Date?
 
-    init(_ entry: OutboxEntry) {
+    public init(_ entry: OutboxEntry) {
         id = entry.id; contractReference = entry.contractReference; module = entry.module; state = entry.state.rawValue
         attempts = entry.attempts; nextAttemptAt = entry.nextAttemptAt; lastError = entry.lastError; createdAt = entry.createdAt
         deliveredAt = entry.deliveredAt
@@ -233,7 +237,7 @@ public struct AuditEntryView: Codable, Sendable {
     public let outcome: String
     public let details: String
 
-    init(_ entry: AuditEntry) {
+    public init(_ entry: AuditEntry) {
         sequence = entry.sequence; recordedAt = entry.recordedAt; event = entry.event; actor = entry.actor; subject = entry.subject
         outcome = entry.outcome; details = entry.details
     }
@@ -247,11 +251,19 @@ public struct AuditVerificationView: Codable, Sendable {
     public let reason: String?
     /// The newest entry as `SEQUENCE:MAC`, to keep outside the database.
     public let head: String?
+
+    public init(result: String, entries: Int64?, brokenAt: Int64?, reason: String?, head: String?) {
+        self.result = result; self.entries = entries; self.brokenAt = brokenAt; self.reason = reason; self.head = head
+    }
 }
 
 public struct ReferencesView: Codable, Sendable {
     public let contracts: [String]
     public let cardOpenings: [String]
+
+    public init(contracts: [String], cardOpenings: [String]) {
+        self.contracts = contracts; self.cardOpenings = cardOpenings
+    }
 }
 
 /// The fleet at a glance.

@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-public import MPOSHost
+import MPOSHost
 public import MPOSHostSQL
 import NIOConcurrencyHelpers
 import NIOSSL
@@ -89,6 +89,7 @@ public final class PostgresHostStore: SQLStore {
     }
 
     private static let statements = SQLStatements(.postgres)
+    private static let metrics = StoreMetrics(store: "postgres")
 
     /// The schema version this program brings a store to (its migrations' last).
     package static var schemaVersion: Int { PostgresMigrations.all.latestVersion }
@@ -103,7 +104,9 @@ public final class PostgresHostStore: SQLStore {
             do {
                 let value = try await Self.$enclosingStore.withValue(ObjectIdentifier(self)) { try await body(transaction) }
                 try transaction.endBody()
+                let commitStarted = StoreMetrics.now()
                 try await executor.execute("COMMIT", table: "transaction")
+                Self.metrics.committed(startedAt: commitStarted, transactions: 1)
                 return value
             } catch {
                 transaction.end()

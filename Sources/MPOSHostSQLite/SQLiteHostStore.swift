@@ -7,7 +7,7 @@ import Darwin
 #endif
 import Foundation
 public import Logging
-public import MPOSHost
+import MPOSHost
 public import MPOSHostSQL
 import NIOConcurrencyHelpers
 import NIOPosix
@@ -37,6 +37,7 @@ public final class SQLiteHostStore: SQLStore {
     let lock = AsyncSerialLock()
     private let groupCommit = GroupCommit()
     private let groupsCommitted = NIOLockedValueBox(0)
+    private let metrics = StoreMetrics(store: "sqlite")
     private let isClosed = NIOLockedValueBox(false)
 
     /// The store whose transaction the current task is inside: a nested `transaction` on the
@@ -144,7 +145,9 @@ public final class SQLiteHostStore: SQLStore {
                     if await !job.bodyFinished.value { try database.execute("ROLLBACK TO request", table: "transaction") }
                     try database.execute("RELEASE request", table: "transaction")
                 }
+                let commitStarted = StoreMetrics.now()
                 try database.execute("COMMIT", table: "transaction")
+                metrics.committed(startedAt: commitStarted, transactions: jobs.count)
                 groupsCommitted.withLockedValue { $0 += 1 }
             } catch {
                 // After some failures (a full disk, an I/O error) SQLite has already rolled back,

@@ -50,6 +50,7 @@ public final class HostServer: Service {
 
     private struct State {
         var connections: [ObjectIdentifier: Connection] = [:]
+        var busyConnections = 0
         var shuttingDown = false
         var boundAddress: SocketAddress?
         var failed: (any Error)?
@@ -77,6 +78,9 @@ public final class HostServer: Service {
     private let connectionsAccepted = Counter(label: "mpos_connections_total")
     private let connectionsRefused = Counter(label: "mpos_connections_refused_total")
     private let connectionsOpen = Gauge(label: "mpos_connections_open")
+    /// Open connections by state: `busy` (a request in processing) and `idle`.
+    private let connectionsBusy = Gauge(label: "mpos_connections", dimensions: [("state", "busy")])
+    private let connectionsIdle = Gauge(label: "mpos_connections", dimensions: [("state", "idle")])
     private let requestDuration = Metrics.Timer(label: "mpos_request_duration_seconds")
     private let connectionErrors = Counter(label: "mpos_connection_errors_total")
 
@@ -173,24 +177,34 @@ public final class HostServer: Service {
             guard !state.shuttingDown, state.connections.count < configuration.maximumConnections else { return false }
             state.connections[ObjectIdentifier(channel)] = Connection(channel: channel)
             connectionsAccepted.increment()
-            connectionsOpen.record(state.connections.count)
+            recordConnections(state)
             return true
         }
     }
 
     private func release(_ channel: any Channel) {
         state.withLockedValue { state in
-            state.connections[ObjectIdentifier(channel)] = nil
-            connectionsOpen.record(state.connections.count)
+            if state.connections.removeValue(forKey: ObjectIdentifier(channel))?.busy == true { state.busyConnections -= 1 }
+            recordConnections(state)
         }
     }
 
     /// Marks the connection busy or idle; false when it should stop (shutting down).
     private func setBusy(_ channel: any Channel, _ busy: Bool) -> Bool {
         state.withLockedValue { state in
-            state.connections[ObjectIdentifier(channel)]?.busy = busy
+            if let was = state.connections[ObjectIdentifier(channel)]?.busy, was != busy {
+                state.connections[ObjectIdentifier(channel)]?.busy = busy
+                state.busyConnections += busy ? 1 : -1
+                recordConnections(state)
+            }
             return !state.shuttingDown
         }
+    }
+
+    private func recordConnections(_ state: State) {
+        connectionsOpen.record(state.connections.count)
+        connectionsBusy.record(state.busyConnections)
+        connectionsIdle.record(state.connections.count - state.busyConnections)
     }
 
     /// Stops accepting, closes idle connections now; busy ones close after their response.

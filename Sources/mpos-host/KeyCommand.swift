@@ -4,11 +4,12 @@ import Foundation
 import MPOSCrypto
 import MPOSHost
 import MPOSHostRuntime
+import MPOSAdminAPI
 
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key", abstract: "Key management: versions and check values (never keys), rotation, key ceremony.",
-        subcommands: [List.self, Rotate.self, Ceremony.self, GenerateComponents.self])
+        subcommands: [List.self, Rotate.self, Approvals.self, Approve.self, Decline.self, Ceremony.self, GenerateComponents.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The host's keys and the base master key versions, by check value.")
@@ -16,14 +17,15 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let inventory = try await global.withAdministration { try await $0.keyInventory() }
+                let inventory = try await global.withAdministering { try await $0.keyInventory() }
                 var table = Table("key", "usage", "state", "check value", "terminals", "origin", "created")
                 for version in inventory.baseMasterKeys {
-                    table.add(.text("base master key v\(version.record.version)"), .text("B0"), .text(version.record.state.rawValue),
-                              Cell(version.record.checkValue), Cell(version.terminals), .text(version.record.origin), Cell(version.record.createdAt))
+                    table.add(.text("base master key v\(version.version)"), .text("B0"), .text(version.state),
+                              Cell(version.checkValue), Cell(version.terminals), .text(version.origin), Cell(version.createdAt))
                 }
                 for key in inventory.hostKeys {
-                    table.add(.text(key.role.rawValue), .text(usage(of: key.role)), .text("active"), .text(key.checkValue), .none, .text("generated"), Cell(key.createdAt))
+                    table.add(.text(key.role), .text(HostKeyRole(rawValue: key.role).map(usage(of:)) ?? "?"), .text("active"), .text(key.checkValue), .none,
+                              .text("generated"), Cell(key.createdAt))
                 }
                 table.print(json: global.json)
             }
@@ -44,7 +46,11 @@ struct KeyCommand: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a new base master key version active; terminals move to it at their next sign-on.")
+            abstract: "Make a new base master key version active; terminals move to it at their next sign-on.",
+            discussion: """
+                With --url (a key custodian's token) this asks for the rotation: it happens when a second key custodian \
+                runs `key approve ID`. Locally (store and LMK: bootstrap and recovery) it happens at once.
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Form the new key from 2 or 3 custodians' components instead of generating it.") var ceremony: Int?
         @Flag(help: "Also tell every signed-in terminal to sign on again now.") var requestSignOn = false
@@ -91,6 +97,16 @@ struct KeyCommand: AsyncParsableCommand {
 }
 
 private func rotate(global: GlobalOptions, ceremony: Int?, requestSignOn: Bool) async throws {
+    if let url = global.adminURL {
+        guard ceremony == nil else {
+            throw ValidationError("a key ceremony runs where the custodians type their components: at the host, without --url")
+        }
+        let approval: ApprovalView = try await global.withClient(url) { try await $0.post("/api/v1/key-approvals", ["request_sign_on": requestSignOn]) }
+        if global.json { printJSON(approval) } else {
+            print("Rotation requested (approval \(approval.id)): a second key custodian approves it with `mpos-host key approve \(approval.id) --url \(url)`.")
+        }
+        return
+    }
     let components = try ceremony.map(readKeyComponents(count:))
     let record = try await global.withAdministration { admin in
         if let components {
@@ -103,5 +119,51 @@ private func rotate(global: GlobalOptions, ceremony: Int?, requestSignOn: Bool) 
     } else {
         print("Base master key version \(record.version) is active (check value \(record.checkValue), \(record.origin)).")
         print("Terminals move to it at their next sign-on; the previous version retires when no terminal holds it.")
+    }
+}
+
+struct Approvals: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Key rotations waiting for (or decided by) a second key custodian (--url).")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await runReportingErrors {
+            guard let url = global.adminURL else { throw ValidationError("dual control runs through the admin API: give --url") }
+            let approvals: [ApprovalView] = try await global.withClient(url) { try await $0.all("/api/v1/key-approvals") }
+            var table = Table("id", "action", "state", "requested by", "requested", "decided by", "result")
+            for approval in approvals {
+                table.add(Cell(approval.id), .text(approval.action), .text(approval.state), .text(approval.requestedBy), Cell(approval.requestedAt),
+                          Cell(approval.decidedBy), Cell(approval.result))
+            }
+            table.print(json: global.json)
+        }
+    }
+}
+
+struct Approve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Approve another key custodian's rotation request: the rotation happens now (--url).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: Int64
+
+    func run() async throws {
+        try await runReportingErrors {
+            guard let url = global.adminURL else { throw ValidationError("dual control runs through the admin API: give --url") }
+            let approval: ApprovalView = try await global.withClient(url) { try await $0.post("/api/v1/key-approvals/\(id)/approve") }
+            if global.json { printJSON(approval) } else { print("Approved: \(approval.result ?? "done").") }
+        }
+    }
+}
+
+struct Decline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reject another custodian's rotation request, or withdraw your own (--url).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: Int64
+
+    func run() async throws {
+        try await runReportingErrors {
+            guard let url = global.adminURL else { throw ValidationError("dual control runs through the admin API: give --url") }
+            let approval: ApprovalView = try await global.withClient(url) { try await $0.post("/api/v1/key-approvals/\(id)/decline") }
+            if global.json { printJSON(approval) } else { print("Approval request \(id) is \(approval.state).") }
+        }
     }
 }

@@ -15,6 +15,7 @@ struct MPOSHostCommand: AsyncParsableCommand {
             """,
         version: MPOSVersion.current,
         subcommands: [Serve.self, Init.self, OperatorCommand.self, TerminalCommand.self, KeyCommand.self, CardCommand.self,
-                      ContractCommand.self, OutboxCommand.self, LedgerCommand.self, AuditCommand.self, ReferencesCommand.self]
+                      ContractCommand.self, OutboxCommand.self, LedgerCommand.self, AuditCommand.self, ReferencesCommand.self,
+                      UserCommand.self, LoginCommand.self, LogoutCommand.self]
     )
 }

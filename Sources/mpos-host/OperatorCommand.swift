@@ -16,7 +16,7 @@ struct OperatorCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let key = try readOperatorKey()
-                let record = try await global.withAdministration { try await $0.addOperator(number: number, name: name, key: key) }
+                let record = try await global.withAdministering { try await $0.addOperator(number: number, name: name, key: key) }
                 if global.json { printJSON(["number": record.number, "name": record.name]) } else { print("Added operator \(record.number) (\(record.name)).") }
             }
         }
@@ -29,9 +29,8 @@ struct OperatorCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 var table = Table("number", "name", "state", "failures", "last sign on")
-                for record in try await global.withAdministration({ try await $0.operators() }) {
-                    let state = record.isDisabled ? "disabled" : record.isLocked ? "locked" : "active"
-                    table.add(.text(record.number), .text(record.name), .text(state), Cell(record.consecutiveFailures), Cell(record.lastSignOnAt))
+                for record in try await global.withAdministering({ try await $0.operators() }) {
+                    table.add(.text(record.number), .text(record.name), .text(record.state), Cell(record.consecutiveFailures), Cell(record.lastSignOnAt))
                 }
                 table.print(json: global.json)
             }
@@ -43,7 +42,7 @@ struct OperatorCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var number: String
         func run() async throws {
-            try await runReportingErrors { try await global.withAdministration { try await $0.setOperatorDisabled(number, true) }; done("Disabled operator \(number).", global) }
+            try await runReportingErrors { try await global.withAdministering { try await $0.setOperatorDisabled(number, true) }; done("Disabled operator \(number).", global) }
         }
     }
 
@@ -52,7 +51,7 @@ struct OperatorCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var number: String
         func run() async throws {
-            try await runReportingErrors { try await global.withAdministration { try await $0.setOperatorDisabled(number, false) }; done("Enabled operator \(number).", global) }
+            try await runReportingErrors { try await global.withAdministering { try await $0.setOperatorDisabled(number, false) }; done("Enabled operator \(number).", global) }
         }
     }
 
@@ -61,7 +60,7 @@ struct OperatorCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var number: String
         func run() async throws {
-            try await runReportingErrors { try await global.withAdministration { try await $0.unlockOperator(number) }; done("Unlocked operator \(number).", global) }
+            try await runReportingErrors { try await global.withAdministering { try await $0.unlockOperator(number) }; done("Unlocked operator \(number).", global) }
         }
     }
 
@@ -72,7 +71,7 @@ struct OperatorCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let key = try readOperatorKey()
-                try await global.withAdministration { try await $0.setOperatorKey(number, key: key) }
+                try await global.withAdministering { try await $0.setOperatorKey(number, key: key) }
                 done("Operator \(number) has a new key.", global)
             }
         }

@@ -14,14 +14,10 @@ struct CardCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 var table = Table("id", "card", "customer", "identity type", "pin failures", "locked", "opened", "terminal")
-                let cards = try await global.withAdministration { admin in
-                    let cards = try await admin.cards()
-                    try await admin.recordRead("cards", details: "\(cards.count) cards listed")
-                    return cards
-                }
+                let cards = try await global.withAdministering { try await $0.cards() }
                 for card in cards {
                     table.add(Cell(card.id), .text(card.maskedCardNumber), .text(card.customerIdentifier), .text(card.identityDocumentType),
-                              Cell(card.consecutivePINFailures), .flag(card.isLocked), Cell(card.openedAt), .text(card.openedByTerminal))
+                              Cell(card.consecutivePinFailures), .flag(card.locked), Cell(card.openedAt), .text(card.openedByTerminal))
                 }
                 table.print(json: global.json)
             }
@@ -33,7 +29,7 @@ struct CardCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The card's id (from `card list`).") var id: Int64
         func run() async throws {
-            try await runReportingErrors { try await global.withAdministration { try await $0.unlockCard(id: id) }; done("Unlocked card \(id).", global) }
+            try await runReportingErrors { try await global.withAdministering { try await $0.unlockCard(id) }; done("Unlocked card \(id).", global) }
         }
     }
 }
@@ -49,15 +45,11 @@ struct ContractCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 var table = Table("reference", "carrier", "phone", "tariff", "card", "customer", "module", "terminal", "operator", "signed")
-                let contracts = try await global.withAdministration { admin in
-                    let contracts = try await admin.contracts(limit: limit)
-                    try await admin.recordRead("contracts", details: "\(contracts.count) contracts listed")
-                    return contracts
-                }
+                let contracts = try await global.withAdministering { try await $0.contracts(limit: limit) }
                 for contract in contracts {
                     table.add(.text(contract.reference), .text(contract.carrierCode), .text(contract.phoneNumber), .text(contract.tariff),
                               .text(contract.maskedCardNumber), .text(contract.customerIdentifier), .text(contract.module),
-                              .text(contract.terminalID), .text(contract.operatorNumber), Cell(contract.signedAt))
+                              .text(contract.terminal), .text(contract.operator), Cell(contract.signedAt))
                 }
                 table.print(json: global.json)
             }
@@ -76,11 +68,10 @@ struct OutboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let states: Set<OutboxEntry.State> = all ? [.pending, .delivered, .deadLettered] : [.pending, .deadLettered]
                 var table = Table("id", "contract", "module", "state", "attempts", "next attempt", "last error")
-                for entry in try await global.withAdministration({ try await $0.outbox(states: states) }) {
-                    table.add(Cell(entry.id), .text(entry.contractReference), .text(entry.module), .text(entry.state.rawValue),
-                              Cell(entry.attempts), Cell(entry.state == .pending ? entry.nextAttemptAt : nil), Cell(entry.lastError))
+                for entry in try await global.withAdministering({ try await $0.outbox(includingDelivered: all) }) {
+                    table.add(Cell(entry.id), .text(entry.contractReference), .text(entry.module), .text(entry.state),
+                              Cell(entry.attempts), Cell(entry.state == "pending" ? entry.nextAttemptAt : nil), Cell(entry.lastError))
                 }
                 table.print(json: global.json)
             }
@@ -92,7 +83,7 @@ struct OutboxCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
         func run() async throws {
-            try await runReportingErrors { try await global.withAdministration { try await $0.retryOutboxEntry(id: id) }; done("Outbox entry \(id) is queued again.", global) }
+            try await runReportingErrors { try await global.withAdministering { try await $0.retryOutboxEntry(id) }; done("Outbox entry \(id) is queued again.", global) }
         }
     }
 
@@ -135,11 +126,7 @@ struct LedgerCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let csv = try await global.withAdministration { admin in
-                    let csv = try await admin.ledgerCSV(carrierCode: carrier, day: day)
-                    try await admin.recordRead("ledger", details: "carrier \(carrier), day \(day)\(output.map { ", written to \($0)" } ?? "")")
-                    return csv
-                }
+                let csv = try await global.withAdministering { try await $0.ledgerCSV(carrier: carrier, day: day) }
                 if let output {
                     // Phone numbers: the file is the carrier's, not everyone's on this machine.
                     guard FileManager.default.createFile(atPath: output, contents: Data(csv.utf8), attributes: [.posixPermissions: 0o600]) else {
@@ -163,8 +150,8 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                guard let head = try await global.withAdministration({ try await $0.auditHead() }) else { throw HostError(.notFound, "the audit trail is empty") }
-                if global.json { printJSON(["head": head.description]) } else { print(head) }
+                guard let head = try await global.withAdministering({ try await $0.auditHead() }) else { throw HostError(.notFound, "the audit trail is empty") }
+                if global.json { printJSON(["head": head]) } else { print(head) }
             }
         }
     }
@@ -180,14 +167,14 @@ struct AuditCommand: AsyncParsableCommand {
                     guard let head = AuditHead(text) else { throw ValidationError("--expect-head is SEQUENCE:MAC (32 hex digits)") }
                     return head
                 }
-                let result = try await global.withAdministration { try await $0.verifyAuditTrail(expectedHead: head) }
-                switch result {
-                case .intact(let entries):
-                    if global.json { printJSON(["result": "intact", "entries": String(entries)]) } else { print("The audit trail is intact: \(entries) entries.") }
-                case .broken(let sequence, let reason):
+                let result = try await global.withAdministering { try await $0.verifyAuditTrail(expectedHead: head) }
+                if let sequence = result.brokenAt {
+                    let reason = result.reason ?? "?"
                     if global.json { printJSON(["result": "broken", "sequence": String(sequence), "reason": reason]) }
                     throw HostError(.auditChainBroken, "the audit trail is broken at entry \(sequence): \(reason)")
                 }
+                let entries = result.entries ?? 0
+                if global.json { printJSON(["result": "intact", "entries": String(entries)]) } else { print("The audit trail is intact: \(entries) entries.") }
             }
         }
     }
@@ -200,7 +187,7 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 var table = Table("sequence", "time", "event", "actor", "subject", "outcome", "details")
-                for entry in try await global.withAdministration({ try await $0.auditTail(count) }) {
+                for entry in try await global.withAdministering({ try await $0.auditTail(count) }) {
                     table.add(Cell(entry.sequence), Cell(entry.recordedAt), .text(entry.event), .text(entry.actor), .text(entry.subject),
                               .text(entry.outcome), .text(entry.details))
                 }
@@ -219,7 +206,7 @@ struct ReferencesCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let references = try await global.withAdministration { try await $0.references() }
+            let references = try await global.withAdministering { try await $0.references() }
             printJSON(["contracts": references.contracts, "card_openings": references.cardOpenings])
         }
     }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
+import Hummingbird
 import Logging
+import Metrics
+import MPOSAdminAPI
+import Prometheus
 import MPOSHost
 import MPOSHostRuntime
 import MPOSServer
@@ -28,6 +32,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "This node's name in outbox leases (default: host name and process ID).") var node: String?
     @Flag(help: "Speak TLS (1.2+) with the data directory's certificate, which terminals pin.") var tls = false
     @Flag(help: "Log every request (operation, terminal, response code, time; never message contents).") var verbose = false
+    @Option(help: "Log lines as `text` or `json` (one object a line), on standard error.") var logFormat: LogFormat = .text
+    @Option(help: "Address of the administration API (HTTP on loopback only; elsewhere HTTPS with --admin-certificate).") var adminHost = "127.0.0.1"
+    @Option(help: "Port of the administration API (0: any free port; -1: none).") var adminPort = 8580
+    @Option(help: "The admin API's HTTPS certificate chain (PEM).") var adminCertificate: String?
+    @Option(help: "The admin API's HTTPS private key (PEM, readable by the host's user only).") var adminPrivateKey: String?
+    @Option(help: "Seconds between /ready turning 503 and the listeners closing, at a graceful shutdown (for a load balancer to notice).")
+    var drainSeconds = 0
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
 
     func validate() throws {
         guard (512...65_535).contains(maxFrameLength) else { throw ValidationError("--max-frame-length is 512 to 65535") }
@@ -35,15 +50,28 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--max-connections, --max-in-flight, --idle-timeout and --frame-timeout are at least 1")
         }
         guard (0...65_535).contains(port) else { throw ValidationError("--port is 0 to 65535") }
+        guard (-1...65_535).contains(adminPort) else { throw ValidationError("--admin-port is -1 (none) or 0 to 65535") }
+        guard (adminCertificate == nil) == (adminPrivateKey == nil) else { throw ValidationError("--admin-certificate and --admin-private-key go together") }
+        guard (0...300).contains(drainSeconds) else { throw ValidationError("--drain-seconds is 0 to 300") }
     }
 
     func run() async throws {
         try await runReportingErrors {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = verbose ? .debug : .info
-                return handler
+            LoggingSystem.bootstrap { [logFormat, verbose] label in
+                switch logFormat {
+                case .text:
+                    var handler = StreamLogHandler.standardError(label: label)
+                    handler.logLevel = verbose ? .debug : .info
+                    return handler
+                case .json:
+                    var handler = JSONLogHandler(label: label)
+                    handler.logLevel = verbose ? .debug : .info
+                    return handler
+                }
             }
+            // Before anything makes a counter: every metric goes to the registry /metrics shows.
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let logger = Logger(label: "mpos.host")
             AllocatorTuning.keepFreedMemoryForReuse()
             let directory = global.directory
@@ -61,10 +89,29 @@ struct Serve: AsyncParsableCommand {
                 configuration.tls = { channel in try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
             }
             let nodeName = node ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
-            let (server, services) = runtime.services(server: configuration, node: nodeName, logger: logger)
-            // A graceful shutdown waits for requests in flight, but not for ever.
+            let (server, hostServices) = runtime.services(server: configuration, node: nodeName, logger: logger)
+            let readiness = AdminAPI.Readiness()
+            var services = hostServices
+            let adminAddress = AdminAddress()
+            if adminPort >= 0 {
+                var adminConfiguration = AdminAPI.Configuration()
+                adminConfiguration.host = adminHost
+                adminConfiguration.port = adminPort
+                adminConfiguration.enrollmentCodeLifetime = runtime.settings.hostConfiguration.enrollmentCodeLifetime
+                if let adminCertificate, let adminPrivateKey {
+                    adminConfiguration.tls = try AdminTLS.configuration(certificate: adminCertificate, privateKey: adminPrivateKey)
+                }
+                let api = AdminAPI(administration: try await runtime.administration(actor: "api"), configuration: adminConfiguration,
+                                   recentOutcomes: runtime.engine.recentOutcomes, metrics: registry, readiness: readiness)
+                // Started first, so stopped last: it answers /ready (503) while the rest drains.
+                services.insert(try api.application(logger: logger) { port in adminAddress.set(port) }, at: 0)
+            }
+            // Stopped first: /ready says 503 from the first moment of a shutdown.
+            services.append(ReadinessService(readiness: readiness, drain: .seconds(drainSeconds)))
+            // A graceful shutdown waits for requests in flight, but not for ever. SIGHUP, too,
+            // shuts down cleanly (a supervisor restarts the host with its files read anew).
             var groupConfiguration = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
-                                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                                                               gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger)
             groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
             let group = ServiceGroup(configuration: groupConfiguration)
 
@@ -78,6 +125,9 @@ struct Serve: AsyncParsableCommand {
                         Add a terminal:     mpos-host terminal add --label "Counter 1" --data-dir \(directory.path)
                         Enroll it:          mpos-terminal enroll --terminal-id 00000001 --host \(host) --port \(address.port ?? port)
                         """)
+                }
+                if adminPort >= 0, let adminBound = await adminAddress.port() {
+                    say("mpos-host admin API on \(adminCertificate == nil ? "http" : "https")://\(adminHost):\(adminBound)")
                 }
                 say("mpos-host listening on \(host):\(address.port ?? port)\(tls ? " (TLS)" : "") (data: \(directory.path), node \(nodeName))")
             }
@@ -98,4 +148,33 @@ struct Serve: AsyncParsableCommand {
 /// Unbuffered, so a script reading the pipe sees each line when it is written.
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Says ready once every service has started, and not ready from the first moment of a
+/// graceful shutdown; then waits `drain` before the other services stop.
+struct ReadinessService: Service {
+    let readiness: AdminAPI.Readiness
+    let drain: Duration
+
+    func run() async throws {
+        readiness.set(true)
+        try? await gracefulShutdown()
+        readiness.set(false)
+        if drain > .zero { try? await Task.sleep(for: drain) }
+    }
+}
+
+/// The admin API's bound port, once it listens.
+final class AdminAddress: Sendable {
+    private let bound = AsyncStream<Int>.makeStream()
+
+    func set(_ port: Int) {
+        bound.continuation.yield(port)
+        bound.continuation.finish()
+    }
+
+    func port() async -> Int? {
+        for await port in bound.stream { return port }
+        return nil
+    }
 }

@@ -5,6 +5,7 @@ import MPOSCore
 import MPOSCrypto
 import MPOSHost
 import MPOSHostRuntime
+import MPOSAdminAPI
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -29,6 +30,33 @@ struct GlobalOptions: ParsableArguments {
         "The PostgreSQL store, postgres://USER@HOST:PORT/DATABASE (or set MPOS_DATABASE_URL; default: config.json's, else embedded SQLite).",
         discussion: "Keep the password out of it: PGPASSWORD is read from the environment."))
     var database: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Administer through the admin API at this address (or set MPOS_ADMIN_URL) instead of the store and LMK.",
+        discussion: "The token comes from MPOS_ADMIN_TOKEN, or from `mpos-host login`'s token file."))
+    var url: String?
+
+    @Option(name: .long, help: "With --url: a PEM certificate (the admin API's or its CA's) to trust besides the system's.")
+    var caCertificate: String?
+
+    var adminURL: String? { url ?? ProcessInfo.processInfo.environment["MPOS_ADMIN_URL"] ?? (try? AdminTokenFile.read())?.url }
+
+    /// Through the API with `--url` (no LMK, no store here), else on the store with the LMK.
+    func withAdministering<T>(_ body: (any Administering) async throws -> T) async throws -> T {
+        if let adminURL {
+            return try await withClient(adminURL) { client in try await body(RemoteAdministration(client: client)) }
+        }
+        let lifetime = try directory.loadSettings().hostConfiguration.enrollmentCodeLifetime
+        return try await withAdministration { admin in try await body(LocalAdministration(admin: admin, enrollmentCodeLifetime: lifetime)) }
+    }
+
+    /// The admin API's client, with the kept token (for commands that exist only over the API).
+    func withClient<T>(_ url: String, _ body: (AdminClient) async throws -> T) async throws -> T {
+        guard let token = try ProcessInfo.processInfo.environment["MPOS_ADMIN_TOKEN"] ?? AdminTokenFile.read()?.token else {
+            throw HostSetupError("no admin token: run `mpos-host login --url \(url) --user NAME`, or set MPOS_ADMIN_TOKEN")
+        }
+        return try await AdminClient.with(url: url, token: token, caCertificate: caCertificate, body)
+    }
 
     var directory: DataDirectory {
         let environment = ProcessInfo.processInfo.environment
@@ -74,6 +102,7 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
         let message: String
         switch error {
         case let error as StoreError: message = "the store failed: \(error.message)"
+        case let error as AdminAPIError: message = "\(error.message) (\(error.code))"
         case let error as any CodedError: message = error.message
         default: message = String(describing: error)
         }

@@ -28,13 +28,12 @@ struct TerminalCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let lifetime = try global.directory.loadSettings().hostConfiguration.enrollmentCodeLifetime
                 if let count {
-                    let added = try await global.withAdministration { admin in
+                    let added = try await global.withAdministering { admin in
                         var added: [[String: String]] = []
                         for _ in 0..<count {
-                            let (record, code) = try await admin.addTerminal(label: label, codeLifetime: lifetime)
-                            added.append(["terminal_id": record.id, "enrollment_code": code])
+                            let new = try await admin.addTerminal(id: nil, label: label)
+                            added.append(["terminal_id": new.terminal.id, "enrollment_code": new.enrollmentCode])
                         }
                         return added
                     }
@@ -51,7 +50,8 @@ struct TerminalCommand: AsyncParsableCommand {
                     print("Added \(count) terminals (\(label)); each code is shown only this once and works once.")
                     return
                 }
-                let (record, code) = try await global.withAdministration { try await $0.addTerminal(id: id, label: label, codeLifetime: lifetime) }
+                let new = try await global.withAdministering { try await $0.addTerminal(id: id, label: label) }
+                let (record, code) = (new.terminal, new.enrollmentCode)
                 if global.json {
                     printJSON(["terminal_id": record.id, "enrollment_code": code])
                 } else {
@@ -72,9 +72,9 @@ struct TerminalCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 var table = Table("id", "label", "state", "key version", "session", "last seen")
-                for record in try await global.withAdministration({ try await $0.terminals() }) {
-                    table.add(.text(record.id), .text(record.label), .text(record.displayState.rawValue), Cell(record.masterKeyVersion),
-                              Cell(record.currentSession), Cell(record.lastSeenAt))
+                for record in try await global.withAdministering({ try await $0.terminals() }) {
+                    table.add(.text(record.id), .text(record.label), .text(record.state), Cell(record.masterKeyVersion),
+                              Cell(record.session), Cell(record.lastSeenAt))
                 }
                 table.print(json: global.json)
             }
@@ -88,19 +88,19 @@ struct TerminalCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let record = try await global.withAdministration { try await $0.terminal(id) }
+                let record = try await global.withAdministering { try await $0.terminal(id) }
                 var table = Table("field", "value")
                 table.add(.text("id"), .text(record.id))
                 table.add(.text("label"), .text(record.label))
-                table.add(.text("state"), .text(record.displayState.rawValue))
-                table.add(.text("enrollment code outstanding"), .flag(record.enrollmentCodeBlock != nil))
-                table.add(.text("enrollment code expires"), Cell(record.enrollmentCodeBlock == nil ? nil : record.enrollmentCodeExpiresAt))
-                table.add(.text("wrong operator keys in a row"), Cell(record.consecutiveOperatorFailures))
+                table.add(.text("state"), .text(record.state))
+                table.add(.text("enrollment code outstanding"), .flag(record.enrollmentCodeOutstanding))
+                table.add(.text("enrollment code expires"), Cell(record.enrollmentCodeExpiresAt))
+                table.add(.text("wrong operator keys in a row"), Cell(record.wrongOperatorKeysInARow))
                 table.add(.text("enrollment failures"), Cell(record.enrollmentFailures))
-                table.add(.text("device signing key"), Cell(record.deviceSigningKey.map(fingerprint)))
-                table.add(.text("device sealing key"), Cell(record.deviceSealingKey.map(fingerprint)))
+                table.add(.text("device signing key"), Cell(record.deviceSigningKeyFingerprint))
+                table.add(.text("device sealing key"), Cell(record.deviceSealingKeyFingerprint))
                 table.add(.text("master key version"), Cell(record.masterKeyVersion))
-                table.add(.text("session"), Cell(record.currentSession))
+                table.add(.text("session"), Cell(record.session))
                 table.add(.text("sign-on requested"), .flag(record.signOnRequested))
                 table.add(.text("last seen"), Cell(record.lastSeenAt))
                 table.add(.text("added"), Cell(record.createdAt))
@@ -114,7 +114,7 @@ struct TerminalCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
         func run() async throws {
-            try await runReportingErrors { try await global.withAdministration { try await $0.blockTerminal(id) }; done("Blocked terminal \(id).", global) }
+            try await runReportingErrors { try await global.withAdministering { try await $0.blockTerminal(id) }; done("Blocked terminal \(id).", global) }
         }
     }
 
@@ -123,7 +123,7 @@ struct TerminalCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
         func run() async throws {
-            try await runReportingErrors { try await global.withAdministration { try await $0.unblockTerminal(id) }; done("Unblocked terminal \(id).", global) }
+            try await runReportingErrors { try await global.withAdministering { try await $0.unblockTerminal(id) }; done("Unblocked terminal \(id).", global) }
         }
     }
 
@@ -132,7 +132,7 @@ struct TerminalCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
         func run() async throws {
-            try await runReportingErrors { try await global.withAdministration { try await $0.forceSignOff(id) }; done("Signed terminal \(id) off.", global) }
+            try await runReportingErrors { try await global.withAdministering { try await $0.forceSignOff(id) }; done("Signed terminal \(id) off.", global) }
         }
     }
 
@@ -142,8 +142,7 @@ struct TerminalCommand: AsyncParsableCommand {
         @Argument var id: String
         func run() async throws {
             try await runReportingErrors {
-                let lifetime = try global.directory.loadSettings().hostConfiguration.enrollmentCodeLifetime
-                let code = try await global.withAdministration { try await $0.reissueEnrollmentCode(id, codeLifetime: lifetime) }
+                let code = try await global.withAdministering { try await $0.reissueEnrollmentCode(id) }
                 if global.json { printJSON(["terminal_id": id, "enrollment_code": code]) } else { print("Enrollment code for \(id): \(code)") }
             }
         }
@@ -156,8 +155,7 @@ struct TerminalCommand: AsyncParsableCommand {
         @Argument var id: String
         func run() async throws {
             try await runReportingErrors {
-                let lifetime = try global.directory.loadSettings().hostConfiguration.enrollmentCodeLifetime
-                let code = try await global.withAdministration { try await $0.resetTerminal(id, codeLifetime: lifetime) }
+                let code = try await global.withAdministering { try await $0.resetTerminal(id) }
                 if global.json { printJSON(["terminal_id": id, "enrollment_code": code]) } else { print("Terminal \(id) awaits enrollment. Enrollment code: \(code)") }
             }
         }
@@ -168,12 +166,7 @@ struct TerminalCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
         func run() async throws {
-            try await runReportingErrors { try await global.withAdministration { try await $0.requestSignOn(terminal: id) }; done("Terminal \(id) will be asked to sign on again.", global) }
+            try await runReportingErrors { try await global.withAdministering { try await $0.requestSignOn(id) }; done("Terminal \(id) will be asked to sign on again.", global) }
         }
     }
-}
-
-/// A public key as people compare it: the first 8 bytes of its SHA-256, in hex.
-func fingerprint(_ x963: [UInt8]) -> String {
-    (try? SigningPublicKey(x963: x963).fingerprint) ?? "invalid key"
 }

@@ -1,4 +1,6 @@
+import Foundation
 import Hummingbird
+import Prometheus
 import MPOSHost
 import NIOCore
 
@@ -17,12 +19,34 @@ enum ServiceRoutes {
             }
             return try json(["status": "ready"])
         }
+        // Prometheus's text format: the host's counters, and gauges of the store read now.
         table.add(.get, "/metrics", .anyone) { call in
             var buffer: [UInt8] = []
-            call.api.metrics?.emit(into: &buffer)
+            if let registry = call.api.metrics {
+                try? await recordStoreGauges(call.api.administration, into: registry)
+                registry.emit(into: &buffer)
+            }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
     }
+}
+
+/// Outbox depth and age and terminals by state, read from the store at each scrape (so every
+/// node of a PostgreSQL fleet reports the same, shared values).
+private func recordStoreGauges(_ administration: HostAdministration, into registry: PrometheusCollectorRegistry) async throws {
+    let entries = MetricNameDescriptor(namespace: "mpos", metricName: "outbox", unitName: "entries", helpText: "Outbox entries by state, in the store")
+    let age = MetricNameDescriptor(namespace: "mpos", metricName: "outbox_oldest_pending_age", unitName: "seconds",
+                                   helpText: "Age of the oldest pending outbox entry (0 when none)")
+    let terminals = MetricNameDescriptor(namespace: "mpos", metricName: "terminals", unitName: "", helpText: "Terminals by state, in the store")
+    let outbox = try await administration.outbox(states: [.pending, .deadLettered], limit: 100_000)
+    let pending = outbox.filter { $0.state == .pending }
+    registry.makeGauge(descriptor: entries, labels: [("state", "pending")]).set(Double(pending.count))
+    registry.makeGauge(descriptor: entries, labels: [("state", "dead-lettered")]).set(Double(outbox.count - pending.count))
+    let oldest = pending.map(\.createdAt).min().map { Date().timeIntervalSince($0) } ?? 0
+    registry.makeGauge(descriptor: age).set(max(0, oldest))
+    var byState: [String: Int] = ["awaiting-enrollment": 0, "signed-out": 0, "signed-in": 0, "blocked": 0]
+    for terminal in try await administration.terminals() { byState[terminal.displayState.rawValue, default: 0] += 1 }
+    for (state, count) in byState { registry.makeGauge(descriptor: terminals, labels: [("state", state)]).set(Double(count)) }
 }

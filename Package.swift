@@ -334,6 +334,18 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "MPOSAdminAPITests",
+            dependencies: [
+                "MPOSAdminAPI", "MPOSHost", "MPOSHostSQLite", "MPOSCrypto", "MPOSTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "MPOSTransportTests",
             dependencies: [
                 "MPOSTransport", "MPOSTestSupport",

@@ -6,6 +6,8 @@ import MPOSTestSupport
 final class HostProcess: @unchecked Sendable {
     let dataDirectory: URL
     let port: Int
+    /// The admin API's port (`--admin-port 0` unless the test gives one; nil with `-1`).
+    let adminPort: Int?
     private let process: Process
     private let output: Pipe
 
@@ -18,7 +20,7 @@ final class HostProcess: @unchecked Sendable {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mpos-e2e-\(UUID().uuidString)")
         let process = Process()
         process.executableURL = ProcessRunner.executable("mpos-host")
-        process.arguments = ["serve", "--data-dir", directory.path, "--port", "0"] + arguments
+        process.arguments = ["serve", "--data-dir", directory.path, "--port", "0"] + (arguments.contains("--admin-port") ? [] : ["--admin-port", "0"]) + arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "MPOS_LMK")
         process.environment = environment
@@ -38,7 +40,7 @@ final class HostProcess: @unchecked Sendable {
             if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         }
         defer { watchdog.cancel() }
-        let port: Int = try await withCheckedThrowingContinuation { continuation in
+        let (port, adminPort): (Int, Int?) = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 var text = ""
                 let handle = output.fileHandleForReading
@@ -50,18 +52,22 @@ final class HostProcess: @unchecked Sendable {
                     if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("mpos-host listening on ") }),
                        let address = line.dropFirst("mpos-host listening on ".count).split(separator: " ").first,
                        let portText = address.split(separator: ":").last, let port = Int(portText) {
-                        continuation.resume(returning: port)
+                        // "mpos-host admin API on http://127.0.0.1:PORT", said before the line above.
+                        let admin = text.split(separator: "\n").first { $0.hasPrefix("mpos-host admin API on ") }
+                            .flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
+                        continuation.resume(returning: (port, admin))
                         return
                     }
                 }
             }
         }
-        return HostProcess(dataDirectory: directory, port: port, process: process, output: output)
+        return HostProcess(dataDirectory: directory, port: port, adminPort: adminPort, process: process, output: output)
     }
 
-    private init(dataDirectory: URL, port: Int, process: Process, output: Pipe) {
+    private init(dataDirectory: URL, port: Int, adminPort: Int?, process: Process, output: Pipe) {
         self.dataDirectory = dataDirectory
         self.port = port
+        self.adminPort = adminPort
         self.process = process
         self.output = output
     }

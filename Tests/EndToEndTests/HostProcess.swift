@@ -96,6 +96,9 @@ final class HostProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// SIGTERM, without waiting: a graceful shutdown begins.
+    func terminate() { if process.isRunning { process.terminate() } }
+
     /// SIGSTOP / SIGCONT: a host that stops answering (its kernel still accepts connections).
     func pause() { Foundation.kill(process.processIdentifier, SIGSTOP) }
     func resume() { Foundation.kill(process.processIdentifier, SIGCONT) }

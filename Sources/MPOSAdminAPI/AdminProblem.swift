@@ -23,7 +23,7 @@ public struct AdminProblem: HTTPResponseError, Sendable {
         case "host.exists": .conflict
         case "host.invalid": .unprocessableContent
         case "host.state", "host.dual-control.same-person": .conflict
-        case "host.auth.unauthenticated": .unauthorized
+        case "host.auth.unauthenticated", "host.auth.second-factor": .unauthorized
         case "host.auth.locked": .forbidden
         case "host.auth.forbidden": .forbidden
         case "host.audit.broken": .conflict

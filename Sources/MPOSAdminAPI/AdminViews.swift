@@ -20,13 +20,15 @@ public struct UserView: Codable, Sendable {
     public let permissions: [String]
     public let locked: Bool
     public let disabled: Bool
+    /// Sign-in needs a one-time code as well as the password.
+    public let secondFactor: Bool
     public let failedLogins: Int
     public let createdAt: Date
     public let lastLoginAt: Date?
 
     public init(_ record: AdminUserRecord) {
         name = record.name; role = record.role; permissions = record.role.permissions.map(\.rawValue).sorted()
-        locked = record.isLocked; disabled = record.isDisabled; failedLogins = record.failedLogins
+        locked = record.isLocked; disabled = record.isDisabled; secondFactor = record.totpConfirmed; failedLogins = record.failedLogins
         createdAt = record.createdAt; lastLoginAt = record.lastLoginAt
     }
 }

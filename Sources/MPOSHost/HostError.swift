@@ -38,3 +38,8 @@ extension ErrorCodeOf where Domain == HostErrorDomain {
     /// Dual control: the same person may not both request and approve a change.
     public static var sameCustodian: Self { Self("host.dual-control.same-person") }
 }
+
+extension ErrorCodeOf where Domain == HostErrorDomain {
+    /// The right password for an account with a second factor, but no one-time code.
+    public static var secondFactorRequired: Self { Self("host.auth.second-factor") }
+}

@@ -40,6 +40,7 @@ struct KeyCommand: AsyncParsableCommand {
             case .cardLookup, .customerIdentifier: "11"
             case .cardEncryption: "D0"
             case .auditChain: "M6"
+            case .adminSecrets: "D0"
             }
         }
     }

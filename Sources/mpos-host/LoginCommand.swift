@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MPOSAdminAPI
 import MPOSCore
+import NIOHTTP1
 
 /// `mpos-host login`: signs in to the admin API once and keeps a token for the commands'
 /// `--url` mode, in a file readable by its owner only.
@@ -20,7 +21,13 @@ struct LoginCommand: AsyncParsableCommand {
             guard (1...365).contains(days) else { throw ValidationError("--days is 1 to 365") }
             let password = try SecretInput.read("Password for \(user): ")
             let issued: IssuedTokenView = try await AdminClient.with(url: url, token: nil, caCertificate: caCertificate) { client in
-                let (body, headers) = try await client.send(.POST, "/api/v1/session", json: ["name": user, "password": password])
+                let (body, headers): (Data, HTTPHeaders)
+                do {
+                    (body, headers) = try await client.send(.POST, "/api/v1/session", json: ["name": user, "password": password])
+                } catch let error as AdminAPIError where error.code.rawValue == "host.auth.second-factor" {
+                    let code = try SecretInput.readVisible("One-time code from your authenticator app: ").trimmingCharacters(in: .whitespaces)
+                    (body, headers) = try await client.send(.POST, "/api/v1/session", json: ["name": user, "password": password, "one_time_code": code])
+                }
                 let session = try AdminJSON.decoder.decode(SessionView.self, from: body)
                 guard let cookie = headers["Set-Cookie"].first?.split(separator: ";").first.map(String.init), let csrf = session.csrfToken else {
                     throw AdminAPIError(.init("api.session"), "the admin API gave no session: is --url the admin API's address?")

@@ -12,7 +12,8 @@ struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "The people who administer the host, and their roles.",
         discussion: "Roles: administrator, key-custodian, auditor, help-desk, viewer (docs/host.md lists what each may do).",
-        subcommands: [Add.self, List.self, SetRole.self, Disable.self, Enable.self, Unlock.self, SetPassword.self])
+        subcommands: [Add.self, List.self, SetRole.self, Disable.self, Enable.self, Unlock.self, SetPassword.self, SecondFactor.self,
+                      ClearSecondFactor.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a person; the password is read with echo off (or from a pipe), twice.")
@@ -35,10 +36,10 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                var table = Table("name", "role", "state", "failed logins", "last login")
+                var table = Table("name", "role", "state", "second factor", "failed logins", "last login")
                 for user in try await global.withAdministering({ try await $0.users() }) {
                     table.add(.text(user.name), .text(user.role.rawValue), .text(user.disabled ? "disabled" : user.locked ? "locked" : "active"),
-                              Cell(user.failedLogins), Cell(user.lastLoginAt))
+                              .flag(user.secondFactor), Cell(user.failedLogins), Cell(user.lastLoginAt))
                 }
                 table.print(json: global.json)
             }
@@ -92,6 +93,44 @@ struct UserCommand: AsyncParsableCommand {
                 try await global.withAdministering { try await $0.setUserPassword(name, password: password) }
                 done("\(name) has a new password.", global)
             }
+        }
+    }
+}
+
+/// `user second-factor`: begins a second factor for the token's own person and confirms it with
+/// the first code the app shows (through the API).
+struct SecondFactor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "second-factor", abstract: "Add a one-time-code app (TOTP) to your own sign-in (--url).",
+        discussion: "Prints the key to add to the app (and its otpauth:// address), then asks for the code it shows.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await runReportingErrors {
+            guard let url = global.adminURL else { throw ValidationError("a second factor is added through the admin API: give --url") }
+            struct Enrollment: Decodable { let secret: String; let authenticatorUrl: String }
+            try await global.withClient(url) { client in
+                let enrollment: Enrollment = try await client.post("/api/v1/session/second-factor")
+                print("Add this key to your authenticator app (shown only now): \(enrollment.authenticatorUrl)")
+                let code = try SecretInput.readVisible("The code the app shows: ").trimmingCharacters(in: .whitespaces)
+                _ = try await client.send(.POST, "/api/v1/session/second-factor/confirm", json: ["code": code])
+            }
+            done("Your sign-in now needs a one-time code as well as your password.", global)
+        }
+    }
+}
+
+struct ClearSecondFactor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clear-second-factor", abstract: "Remove a person's one-time-code app (a lost phone): they sign in with their password alone (--url).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+
+    func run() async throws {
+        try await runReportingErrors {
+            guard let url = global.adminURL else { throw ValidationError("give --url") }
+            try await global.withClient(url) { client in _ = try await client.send(.DELETE, "/api/v1/users/\(segment(name))/second-factor") }
+            done("\(name) signs in with the password alone until they add a second factor again.", global)
         }
     }
 }

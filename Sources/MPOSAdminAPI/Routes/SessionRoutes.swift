@@ -7,6 +7,17 @@ enum SessionRoutes {
     struct LogIn: Decodable {
         let name: String
         let password: String
+        /// The authenticator app's current code, for an account with a second factor.
+        let oneTimeCode: String?
+    }
+
+    struct Code: Decodable {
+        let code: String
+    }
+
+    struct SecondFactorView: Codable, Sendable {
+        let secret: String
+        let authenticatorUrl: String
     }
 
     struct NewToken: Decodable {
@@ -20,11 +31,11 @@ enum SessionRoutes {
         // session's CSRF token.
         table.add(.post, "/api/v1/session", .anyone) { call in
             let body = try await call.body(LogIn.self)
-            guard body.name.utf8.count <= 64, body.password.utf8.count <= 256 else {
+            guard body.name.utf8.count <= 64, body.password.utf8.count <= 256, (body.oneTimeCode?.utf8.count ?? 0) <= 16 else {
                 throw AdminProblem(.unauthorized, code: "host.auth.unauthenticated", "wrong user name or password: try again, or ask an administrator to unlock the account")
             }
             let (identity, issued) = try await call.api.administration.acting(asActor: "api").logIn(
-                name: body.name, password: body.password, hasher: call.api.hasher, policy: call.api.policy)
+                name: body.name, password: body.password, oneTimeCode: body.oneTimeCode, hasher: call.api.hasher, policy: call.api.policy)
             var response = try json(view(identity, issued.record, csrf: AdminAuthentication.csrfToken(forSession: issued.token)), status: .created)
             response.setCookie(Cookie(name: AdminAuthentication.sessionCookie, value: issued.token, maxAge: Int(call.api.policy.sessionLifetime),
                                       path: "/", secure: call.api.secureCookies, httpOnly: true, sameSite: .strict))
@@ -45,6 +56,17 @@ enum SessionRoutes {
             response.setCookie(Cookie(name: AdminAuthentication.sessionCookie, value: "", maxAge: 0, path: "/", secure: call.api.secureCookies,
                                       httpOnly: true, sameSite: .strict))
             return response
+        }
+        // A second factor: begin (the secret shown once), then confirm with one code.
+        table.add(.post, "/api/v1/session/second-factor", .signedIn) { call in
+            let enrollment = try await call.administration.beginSecondFactor(for: try call.context.requireIdentity())
+            return try json(SecondFactorView(secret: enrollment.secret, authenticatorUrl: enrollment.authenticatorURL), status: .created)
+        }
+        table.add(.post, "/api/v1/session/second-factor/confirm", .signedIn) { call in
+            let body = try await call.body(Code.self)
+            guard body.code.utf8.count <= 16 else { throw AdminProblem(.unprocessableContent, code: "host.invalid", "a one-time code is 6 digits") }
+            try await call.administration.confirmSecondFactor(for: try call.context.requireIdentity(), code: body.code)
+            return noContent()
         }
         table.add(.get, "/api/v1/tokens", .signedIn) { call in
             let identity = try call.context.requireIdentity()

@@ -53,6 +53,12 @@ enum UserRoutes {
             try await call.administration.setUserPassword(name, password: body.password, hasher: call.api.hasher, policy: call.api.policy)
             return noContent()
         }
+        // A lost phone: the person signs in with their password alone until they begin anew.
+        table.add(.delete, "/api/v1/users/{name}/second-factor", .permission(.manageUsers)) { call in
+            let name = try call.parameter("name")
+            try await call.administration.clearSecondFactor(name)
+            return try json(UserView(try await call.administration.adminUser(name)))
+        }
         table.add(.get, "/api/v1/users/{name}/credentials", .permission(.readUsers)) { call in
             try json(try call.page(try await call.administration.credentials(of: try call.parameter("name")).map(CredentialView.init)))
         }

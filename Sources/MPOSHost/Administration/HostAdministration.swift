@@ -48,7 +48,7 @@ public struct HostAdministration: Sendable {
     }
 
     public static func open(store: any HostStore, lmk: LocalMasterKey, actor: String, clock: @escaping @Sendable () -> Date = Date.init) async throws -> HostAdministration {
-        let keys = try await store.transaction { tx in try await KeyManagement.loadHostKeys(lmk: lmk, in: tx) }
+        let keys = try await store.retryingTransaction { tx in try await KeyManagement.loadHostKeys(lmk: lmk, in: tx) }
         return HostAdministration(store: store, actor: actor, lmk: lmk, keys: keys, clock: clock)
     }
 

@@ -12,6 +12,7 @@ public struct HostKeys: Sendable {
     let customerIdentifier: AESKey<Tokenization>
     let cardEncryption: AESKey<DataEncryption>
     let auditChain: AESKey<MessageAuthentication>
+    let adminSecrets: AESKey<DataEncryption>
 }
 
 /// The key-management module: creates and loads the host's keys, keeps the versions of the
@@ -40,6 +41,7 @@ public enum KeyManagement {
             case .cardLookup, .customerIdentifier: (block, checkValue) = try fresh(Tokenization.self, lmk)
             case .cardEncryption: (block, checkValue) = try fresh(DataEncryption.self, lmk)
             case .auditChain: (block, checkValue) = try fresh(MessageAuthentication.self, lmk)
+            case .adminSecrets: (block, checkValue) = try fresh(DataEncryption.self, lmk)
             }
             try await tx.insertHostKey(StoredHostKey(role: role, block: block, checkValue: checkValue, createdAt: now))
         }
@@ -60,16 +62,27 @@ public enum KeyManagement {
             return block
         }
         do {
+            // A key of a role newer than the store is made now, under an LMK the other keys
+            // have just proved right.
+            let signing = try lmk.loadSigningKey(block(.signing))
+            if blocks[.adminSecrets] == nil, !blocks.isEmpty {
+                let (created, checkValue) = try fresh(DataEncryption.self, lmk)
+                try await tx.insertHostKey(StoredHostKey(role: .adminSecrets, block: created, checkValue: checkValue, createdAt: Date()))
+                blocks[.adminSecrets] = created
+            }
             return HostKeys(
-                signing: try lmk.loadSigningKey(block(.signing)),
+                signing: signing,
                 sealing: try lmk.loadSealingKey(block(.sealing)),
                 operatorVerification: try lmk.load(block(.operatorVerification), as: OperatorVerification.self),
                 pinVerification: try lmk.load(block(.pinVerification), as: PINVerification.self),
                 cardLookup: try lmk.load(block(.cardLookup), as: Tokenization.self),
                 customerIdentifier: try lmk.load(block(.customerIdentifier), as: Tokenization.self),
                 cardEncryption: try lmk.load(block(.cardEncryption), as: DataEncryption.self),
-                auditChain: try lmk.load(block(.auditChain), as: MessageAuthentication.self))
+                auditChain: try lmk.load(block(.auditChain), as: MessageAuthentication.self),
+                adminSecrets: try lmk.load(block(.adminSecrets), as: DataEncryption.self))
         } catch let error as HostError {
+            throw error
+        } catch let error as StoreError {
             throw error
         } catch {
             throw HostError(.wrongLocalMasterKey, "the host's keys do not open under this local master key (check value \((try? lmk.checkValue().hex) ?? "?"))")

@@ -87,14 +87,17 @@ extension HostAdministration {
     /// Checks name and password; a wrong one counts towards the lockout (committed, then
     /// refused). Every refusal but one says the same, so a guesser learns nothing: only the
     /// right password for a locked account is told so.
-    public func logIn(name: String, password: String, hasher: any PasswordHasher, policy: AdminPolicy) async throws -> (AdminIdentity, IssuedCredential) {
+    /// With a second factor confirmed, `oneTimeCode` must be the app's current code; a wrong
+    /// one counts like a wrong password.
+    public func logIn(name: String, password: String, oneTimeCode: String? = nil, hasher: any PasswordHasher,
+                      policy: AdminPolicy) async throws -> (AdminIdentity, IssuedCredential) {
         let user = AdminNames.isValidUserName(name) ? try await read({ tx in try await tx.adminUser(name: name) }) : nil
         // A missing user costs a hash check too, so timing does not tell who exists.
         let passwordMatches = await hasher.verify(password, against: user?.passwordHash ?? Self.unmatchableHash) && user != nil
         let credential = IssuedCredential.generate(kind: .session, userName: name, label: "browser session", now: clock(),
                                                    lifetime: policy.sessionLifetime)
-        enum Outcome: Sendable { case signedIn(AdminIdentity), refused, locked }
-        let outcome: Outcome = try await store.retryingTransaction { [keys] tx in
+        enum Outcome: Sendable { case signedIn(AdminIdentity), refused, locked, needsCode }
+        let outcome: Outcome = try await store.retryingTransaction { [self, keys] tx in
             let now = credential.record.createdAt
             guard var record = try await tx.adminUser(name: name) else {
                 try await AuditTrail.append(AuditEvent("admin.login", actor: "user:\(AdminNames.printable(name))", subject: "login", outcome: "refused",
@@ -106,13 +109,15 @@ extension HostAdministration {
                                                        details: record.isLocked ? "account locked" : "account disabled"), key: keys.auditChain, in: tx, now: now)
                 return .locked
             }
-            guard passwordMatches, !record.isLocked, !record.isDisabled else {
+            if passwordMatches, record.totpConfirmed, oneTimeCode == nil { return .needsCode }
+            let codeAccepted = !record.totpConfirmed || secondFactorAccepts(oneTimeCode, for: &record, now: now)
+            guard passwordMatches, codeAccepted, !record.isLocked, !record.isDisabled else {
                 record.failedLogins += 1
                 let locks = record.failedLogins >= policy.loginFailureLimit && !record.isLocked
                 if locks { record.isLocked = true }
                 try await tx.updateAdminUser(record)
                 try await AuditTrail.append(AuditEvent("admin.login", actor: "user:\(name)", subject: "user:\(name)", outcome: "refused",
-                                                       details: "wrong password (\(record.failedLogins) in a row)" + (locks ? "; account locked" : "")),
+                                                       details: (passwordMatches ? "wrong one-time code" : "wrong password") + " (\(record.failedLogins) in a row)" + (locks ? "; account locked" : "")),
                                             key: keys.auditChain, in: tx, now: now)
                 return .refused
             }
@@ -130,6 +135,7 @@ extension HostAdministration {
         case .signedIn(let identity): return (identity, credential)
         case .refused: throw HostError(.unauthenticated, "wrong user name or password: try again, or ask an administrator to unlock the account")
         case .locked: throw HostError(.accountLocked, "this account is locked or disabled: ask an administrator to unlock it")
+        case .needsCode: throw HostError(.secondFactorRequired, "this account needs its one-time code: send the code the authenticator app shows now")
         }
     }
 

@@ -11,8 +11,13 @@ public struct AdminUserRecord: Sendable, Hashable {
     public var role: AdminRole
     /// bcrypt (`$2b$…`), salted, cost 12 by default.
     public var passwordHash: String
-    /// The TOTP secret (RFC 6238) as a TR-31 block under the LMK, when a second factor is set.
+    /// The TOTP secret (RFC 6238), AES-GCM-sealed under the host's admin-secrets key with the
+    /// user's name as associated data (hex), once a second factor is begun.
     public var totpSecretBlock: String?
+    /// The second factor is confirmed (one right code seen): sign-in then needs a code.
+    public var totpConfirmed: Bool
+    /// The last TOTP time step accepted: a code is good once.
+    public var totpLastStep: Int64?
     /// Wrong passwords or codes in a row; at ``AdminPolicy/loginFailureLimit`` the account locks.
     public var failedLogins: Int
     /// Locked after too many failed logins, until an administrator unlocks it.
@@ -21,9 +26,11 @@ public struct AdminUserRecord: Sendable, Hashable {
     public var createdAt: Date
     public var lastLoginAt: Date?
 
-    public init(name: String, role: AdminRole, passwordHash: String, totpSecretBlock: String? = nil, failedLogins: Int = 0, isLocked: Bool = false,
-                isDisabled: Bool = false, createdAt: Date, lastLoginAt: Date? = nil) {
+    public init(name: String, role: AdminRole, passwordHash: String, totpSecretBlock: String? = nil, totpConfirmed: Bool = false,
+                totpLastStep: Int64? = nil, failedLogins: Int = 0, isLocked: Bool = false, isDisabled: Bool = false, createdAt: Date,
+                lastLoginAt: Date? = nil) {
         self.name = name; self.role = role; self.passwordHash = passwordHash; self.totpSecretBlock = totpSecretBlock
+        self.totpConfirmed = totpConfirmed; self.totpLastStep = totpLastStep
         self.failedLogins = failedLogins; self.isLocked = isLocked; self.isDisabled = isDisabled
         self.createdAt = createdAt; self.lastLoginAt = lastLoginAt
     }

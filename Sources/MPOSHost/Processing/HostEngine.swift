@@ -39,7 +39,7 @@ public final class HostEngine: Sendable {
     public static func start(store: any HostStore, lmk: LocalMasterKey, configuration: HostConfiguration = HostConfiguration(),
                              modules: BusinessModuleRegistry, clock: @escaping @Sendable () -> Date = Date.init,
                              logger: Logger = Logger(label: "mpos.host")) async throws -> HostEngine {
-        let keys = try await store.transaction { tx in try await KeyManagement.loadHostKeys(lmk: lmk, in: tx) }
+        let keys = try await store.retryingTransaction { tx in try await KeyManagement.loadHostKeys(lmk: lmk, in: tx) }
         return HostEngine(store: store, lmk: lmk, keys: keys, configuration: configuration, modules: modules, clock: clock, logger: logger)
     }
 

@@ -23,6 +23,9 @@ public enum HostKeyRole: String, Sendable, CaseIterable, Codable {
     case cardEncryption = "card-encryption"
     /// `M6`: the audit trail's MAC chain.
     case auditChain = "audit-chain"
+    /// `D0`: AES-GCM of administrators' second-factor (TOTP) secrets at rest. Added in schema
+    /// version 4: a store made before gets it the first time a host opens it.
+    case adminSecrets = "admin-secrets"
 }
 
 public struct StoredHostKey: Sendable, Hashable {

@@ -1,11 +1,31 @@
 import Foundation
 import MPOSCrypto
 import MPOSHost
+import MPOSHostSQLite
 import MPOSProtocol
 import Testing
 
 @Suite("Key management: rotation, ceremony, start-up")
 struct KeyManagementTests {
+    @Test("a store made before the admin-secrets key gets it when a host opens it, and keeps it", arguments: [StoreBackend.sqliteFile])
+    func upgradeAddsAdminSecretsKey(backend: StoreBackend) async throws {
+        try await backend.withStore { store async throws in
+            let lmk = try LocalMasterKey()
+            _ = try await HostAdministration.initialize(store: store, lmk: lmk, actor: "test")
+            let sqlite = try #require(store as? SQLiteHostStore)
+            _ = try await sqlite.rawScalar("DELETE FROM host_keys WHERE role = 'admin-secrets'")
+            #expect(try await store.transaction { tx in try await tx.hostKey(.adminSecrets) } == nil)
+            _ = try await HostAdministration.open(store: store, lmk: lmk, actor: "test")
+            let made = try #require(try await store.transaction { tx in try await tx.hostKey(.adminSecrets) })
+            _ = try await HostEngine.start(store: store, lmk: lmk, modules: BusinessModuleRegistry())
+            #expect(try await store.transaction { tx in try await tx.hostKey(.adminSecrets) } == made)
+            // Under a wrong LMK nothing is made: the other keys refuse it first.
+            _ = try await sqlite.rawScalar("DELETE FROM host_keys WHERE role = 'admin-secrets'")
+            await #expect(throws: HostError(.wrongLocalMasterKey, "")) { _ = try await HostAdministration.open(store: store, lmk: try LocalMasterKey(), actor: "test") }
+            #expect(try await store.transaction { tx in try await tx.hostKey(.adminSecrets) } == nil)
+        }
+    }
+
     @Test("rotation takes effect at each terminal's next sign-on; the old version retires when no terminal holds it", arguments: StoreBackend.allCases)
     func rotation(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in

@@ -24,7 +24,6 @@ public struct AdminProblem: HTTPResponseError, Sendable {
         case "host.invalid": .unprocessableContent
         case "host.state", "host.dual-control.same-person": .conflict
         case "host.auth.unauthenticated", "host.auth.second-factor": .unauthorized
-        case "host.auth.locked": .forbidden
         case "host.auth.forbidden": .forbidden
         case "host.audit.broken": .conflict
         default: .internalServerError

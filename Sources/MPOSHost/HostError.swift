@@ -31,8 +31,6 @@ extension ErrorCodeOf where Domain == HostErrorDomain {
     /// A login, session or token that does not prove who someone is (wrong name or password,
     /// expired or revoked token): the message never says which.
     public static var unauthenticated: Self { Self("host.auth.unauthenticated") }
-    /// The right password for an account locked after too many failed logins.
-    public static var accountLocked: Self { Self("host.auth.locked") }
     /// Signed in, but the role does not allow this.
     public static var forbidden: Self { Self("host.auth.forbidden") }
     /// Dual control: the same person may not both request and approve a change.

@@ -35,7 +35,7 @@ struct LoginCommand: AsyncParsableCommand {
                 var signedIn = client
                 signedIn.headers = [("Cookie", cookie), ("X-CSRF-Token", csrf)]
                 let host = ProcessInfo.processInfo.hostName
-                let token: IssuedTokenView = try await signedIn.post("/api/v1/tokens", TokenRequest(label: String("mpos-host CLI on \(host)".prefix(64)), lifetimeDays: days))
+                let token: IssuedTokenView = try await signedIn.post("/api/v1/tokens", TokenRequest(label: String("mpos-host CLI on \(host)".prefix(64)), lifetimeDays: days, password: password))
                 _ = try? await signedIn.send(.DELETE, "/api/v1/session")
                 return token
             }
@@ -64,4 +64,5 @@ struct LogoutCommand: AsyncParsableCommand {
 private struct TokenRequest: Encodable {
     let label: String
     let lifetimeDays: Int
+    let password: String
 }

@@ -110,7 +110,13 @@ struct SecondFactor: AsyncParsableCommand {
             guard let url = global.adminURL else { throw ValidationError("a second factor is added through the admin API: give --url") }
             struct Enrollment: Decodable { let secret: String; let authenticatorUrl: String }
             try await global.withClient(url) { client in
-                let enrollment: Enrollment = try await client.post("/api/v1/session/second-factor")
+                let enrollment: Enrollment
+                do {
+                    enrollment = try await client.post("/api/v1/session/second-factor")
+                } catch let error as AdminAPIError where error.code.rawValue == "host.auth.second-factor" {
+                    let current = try SecretInput.readVisible("The code your current app shows (to replace it): ").trimmingCharacters(in: .whitespaces)
+                    enrollment = try await client.post("/api/v1/session/second-factor", ["current_code": current])
+                }
                 print("Add this key to your authenticator app (shown only now): \(enrollment.authenticatorUrl)")
                 let code = try SecretInput.readVisible("The code the app shows: ").trimmingCharacters(in: .whitespaces)
                 _ = try await client.send(.POST, "/api/v1/session/second-factor/confirm", json: ["code": code])

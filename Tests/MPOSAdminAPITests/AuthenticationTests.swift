@@ -1,8 +1,10 @@
 import Foundation
+import Hummingbird
+import NIOConcurrencyHelpers
 import HTTPTypes
 import HummingbirdTesting
 @testable import MPOSAdminAPI
-import MPOSHost
+@testable import MPOSHost
 import Testing
 
 @Suite("Admin API: sign-in, sessions, tokens, CSRF", .timeLimit(.minutes(3)))
@@ -59,7 +61,7 @@ struct AuthenticationTests {
         try await harness.close()
     }
 
-    @Test("five wrong passwords lock the account; then even the right one is refused until an administrator unlocks it")
+    @Test("five wrong passwords lock the account; then even the right one is refused, in the same words, until an administrator unlocks it")
     func lockout() async throws {
         let harness = try await AdminHarness.make()
         let admin = try await harness.token(.administrator, name: "root")
@@ -74,7 +76,7 @@ struct AuthenticationTests {
             let wrong = try await Self.logIn(client, "bob", "still wrong!!")
             #expect(unknown.body == wrong.body)
             let locked = try await Self.logIn(client, "bob")
-            #expect(locked.status == .forbidden && locked.code == "host.auth.locked")
+            #expect(locked.status == .unauthorized && locked.body == wrong.body, "a locked account does not say the password was right")
             let user = try await client.call(.get, "/api/v1/users/bob", token: admin).decode(UserView.self)
             #expect(user.locked && user.failedLogins >= 5)
             #expect(try await client.call(.post, "/api/v1/users/bob/unlock", token: admin, json: "{}").status == .ok)
@@ -148,6 +150,89 @@ struct AuthenticationTests {
             let badRole = try await client.call(.post, "/api/v1/users", token: admin, json: #"{"name": "eve", "role": "root", "password": "correct horse battery"}"#)
             #expect(badRole.status == .badRequest)
             #expect(try await client.call(.post, "/api/v1/users", token: admin, json: "{not json").status == .badRequest)
+        }
+        try await harness.close()
+    }
+}
+
+extension AuthenticationTests {
+    @Test("guesses sent at once are all counted: twenty in parallel check at most five passwords")
+    func parallelGuesses() async throws {
+        let harness = try await AdminHarness.make()
+        _ = try await harness.token(.viewer, name: "erin")
+        let counter = CountingHasher(inner: AdminHarness.hasher)
+        let api = AdminAPI(administration: harness.administration, configuration: harness.api.configuration, hasher: counter, readiness: harness.api.readiness)
+        let app = Application(router: api.router().router)
+        try await app.test(.router) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for guess in 0..<20 {
+                    group.addTask { _ = try await Self.logIn(client, "erin", "wrong guess \(guess)!") }
+                }
+                try await group.waitForAll()
+            }
+        }
+        #expect(counter.realChecks == 5, "only the first five attempts reached the real hash")
+        #expect(try await harness.administration.adminUser("erin").isLocked)
+        try await harness.close()
+    }
+}
+
+/// Counts the checks made against a real hash (not the stand-in for refused attempts).
+final class CountingHasher: PasswordHasher {
+    let inner: BcryptPasswordHasher
+    private let count = NIOLockedValueBox(0)
+    init(inner: BcryptPasswordHasher) { self.inner = inner }
+    var realChecks: Int { count.withLockedValue { $0 } }
+    func hash(_ password: String) async throws -> String { try await inner.hash(password) }
+    func verify(_ password: String, against hash: String) async -> Bool {
+        if hash != HostAdministration.unmatchableHash { count.withLockedValue { $0 += 1 } }
+        return await inner.verify(password, against: hash)
+    }
+}
+
+extension AuthenticationTests {
+    @Test("a token is made only from a session, with the password again; a token cannot make one; twenty live at most")
+    func tokensFromSessions() async throws {
+        let harness = try await AdminHarness.make()
+        let token = try await harness.token(.viewer, name: "gus")
+        try await harness.test { client in
+            let fromToken = try await client.call(.post, "/api/v1/tokens", token: token, json: #"{"label": "x", "password": "\#(AdminHarness.password)"}"#)
+            #expect(fromToken.status == .forbidden)
+            let login = try await Self.logIn(client, "gus")
+            let cookie = try #require(Self.cookie(login)), csrf = try #require(try login.decode(SessionView.self).csrfToken)
+            let wrong = try await client.call(.post, "/api/v1/tokens", cookie: cookie, csrf: csrf, json: #"{"label": "x", "password": "not my password"}"#)
+            #expect(wrong.status == .unauthorized)
+            let made = try await client.call(.post, "/api/v1/tokens", cookie: cookie, csrf: csrf,
+                                             json: #"{"label": "ci", "lifetime_days": 7, "password": "\#(AdminHarness.password)"}"#)
+            #expect(made.status == .created)
+            let issued = try made.decode(IssuedTokenView.self)
+            #expect(issued.token.hasPrefix("mpos_") && issued.credential.expiresAt.timeIntervalSince(issued.credential.createdAt) == 7 * 86_400)
+            #expect(try await client.call(.get, "/api/v1/fleet", token: issued.token).status == .ok)
+            // The listing shows ids, never tokens.
+            #expect(!(try await client.call(.get, "/api/v1/tokens", token: issued.token).body.contains(issued.token)))
+            let tooLong = try await client.call(.post, "/api/v1/tokens", cookie: cookie, csrf: csrf,
+                                                json: #"{"label": "ci", "lifetime_days": 366, "password": "\#(AdminHarness.password)"}"#)
+            #expect(tooLong.status == .unprocessableContent)
+        }
+        // gus has 2 live tokens; 18 more fit, the 21st does not.
+        for _ in 0..<18 { _ = try await harness.token(.viewer, name: "gus") }
+        await #expect(throws: HostError(.wrongState, "")) { _ = try await harness.token(.viewer, name: "gus") }
+        try await harness.close()
+    }
+
+    @Test("anyone changes their own password with the current one; their other sessions and tokens end")
+    func ownPassword() async throws {
+        let harness = try await AdminHarness.make()
+        let token = try await harness.token(.helpDesk, name: "hal")
+        try await harness.test { client in
+            let wrong = try await client.call(.put, "/api/v1/session/password", token: token,
+                                              json: #"{"current_password": "not it at all", "new_password": "a much better passphrase"}"#)
+            #expect(wrong.status == .unauthorized)
+            let changed = try await client.call(.put, "/api/v1/session/password", token: token,
+                                                json: #"{"current_password": "\#(AdminHarness.password)", "new_password": "a much better passphrase"}"#)
+            #expect(changed.status == .noContent)
+            #expect(try await client.call(.get, "/api/v1/fleet", token: token).status == .unauthorized)
+            #expect(try await Self.logIn(client, "hal", "a much better passphrase").status == .created)
         }
         try await harness.close()
     }

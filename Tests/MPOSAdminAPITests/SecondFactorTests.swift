@@ -29,6 +29,45 @@ struct SecondFactorTests {
         }
     }
 
+    @Test("base32 as RFC 4648 §10 gives it (unpadded), both ways")
+    func base32() {
+        for (text, encoded) in [("", ""), ("f", "MY"), ("fo", "MZXQ"), ("foo", "MZXW6"), ("foob", "MZXW6YQ"), ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI")] {
+            #expect(OneTimeCode.base32(Array(text.utf8)) == encoded)
+            #expect(OneTimeCode.bytes(base32: encoded) == Array(text.utf8))
+        }
+        #expect(OneTimeCode.bytes(base32: "MZ1") == nil)
+    }
+
+    @Test("replacing a confirmed second factor needs its current code, and the old one holds until the new one is confirmed")
+    func replacing() async throws {
+        let clock = ManualClock()
+        let harness = try await AdminHarness.make(clock: clock)
+        let token = try await harness.token(.viewer, name: "fay")
+        try await harness.test { client in
+            struct Enrollment: Decodable { let secret: String }
+            let first = try #require(OneTimeCode.bytes(base32: try await client.call(.post, "/api/v1/session/second-factor", token: token, json: "{}").decode(Enrollment.self).secret))
+            func code(_ secret: [UInt8]) -> String { OneTimeCode.code(secret: secret, step: OneTimeCode.step(at: clock.now)) }
+            #expect(try await client.call(.post, "/api/v1/session/second-factor/confirm", token: token, json: #"{"code": "\#(code(first))"}"#).status == .noContent)
+            clock.advance(30)
+            let without = try await client.call(.post, "/api/v1/session/second-factor", token: token, json: "{}")
+            #expect(without.status == .unauthorized && without.code == "host.auth.second-factor")
+            let second = try #require(OneTimeCode.bytes(base32: try await client.call(.post, "/api/v1/session/second-factor", token: token,
+                                                                                        json: #"{"current_code": "\#(code(first))"}"#).decode(Enrollment.self).secret))
+            clock.advance(30)
+            // Not confirmed yet: the first factor still signs in, the second does not.
+            let withSecond = try await client.call(.post, "/api/v1/session", json: #"{"name": "fay", "password": "\#(AdminHarness.password)", "one_time_code": "\#(code(second))"}"#)
+            #expect(withSecond.status == .unauthorized)
+            clock.advance(30)
+            let withFirst = try await client.call(.post, "/api/v1/session", json: #"{"name": "fay", "password": "\#(AdminHarness.password)", "one_time_code": "\#(code(first))"}"#)
+            #expect(withFirst.status == .created)
+            #expect(try await client.call(.post, "/api/v1/session/second-factor/confirm", token: token, json: #"{"code": "\#(code(second))"}"#).status == .noContent)
+            clock.advance(30)
+            let oldNow = try await client.call(.post, "/api/v1/session", json: #"{"name": "fay", "password": "\#(AdminHarness.password)", "one_time_code": "\#(code(first))"}"#)
+            #expect(oldNow.status == .unauthorized)
+        }
+        try await harness.close()
+    }
+
     @Test("with a second factor, sign-in needs the current code, a code works once, and an administrator can remove it")
     func flow() async throws {
         let clock = ManualClock()
@@ -41,7 +80,9 @@ struct SecondFactorTests {
             struct Enrollment: Decodable { let secret: String; let authenticatorUrl: String }
             let enrollment = try begun.decode(Enrollment.self)
             #expect(enrollment.authenticatorUrl.hasPrefix("otpauth://totp/mpos:alice?secret="))
-            let secret = Array(enrollment.secret.utf8)
+            let secret = try #require(OneTimeCode.bytes(base32: enrollment.secret))
+            #expect(secret.count == 20)
+            #expect(enrollment.authenticatorUrl.contains("secret=\(enrollment.secret)&"))
             func code(_ offset: Int64 = 0) -> String { OneTimeCode.code(secret: secret, step: OneTimeCode.step(at: clock.now) + offset) }
 
             // Not yet confirmed: the password alone still signs in.
@@ -84,7 +125,7 @@ struct SecondFactorTests {
             struct Enrollment: Decodable { let secret: String }
             var secrets: [String: [UInt8]] = [:]
             for (name, token) in [("alice", alice), ("bob", bob)] {
-                let secret = Array(try await client.call(.post, "/api/v1/session/second-factor", token: token, json: "{}").decode(Enrollment.self).secret.utf8)
+                let secret = try #require(OneTimeCode.bytes(base32: try await client.call(.post, "/api/v1/session/second-factor", token: token, json: "{}").decode(Enrollment.self).secret))
                 secrets[name] = secret
                 let code = OneTimeCode.code(secret: secret, step: OneTimeCode.step(at: clock.now))
                 #expect(try await client.call(.post, "/api/v1/session/second-factor/confirm", token: token, json: #"{"code": "\#(code)"}"#).status == .noContent)

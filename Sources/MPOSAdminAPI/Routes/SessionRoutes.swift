@@ -15,6 +15,11 @@ enum SessionRoutes {
         let code: String
     }
 
+    struct BeginSecondFactor: Decodable {
+        /// The factor in force's current code, when replacing a confirmed one.
+        let currentCode: String?
+    }
+
     struct SecondFactorView: Codable, Sendable {
         let secret: String
         let authenticatorUrl: String
@@ -24,6 +29,13 @@ enum SessionRoutes {
         let label: String
         /// Default: the policy's (90 days).
         let lifetimeDays: Int?
+        /// The person's password again: a token outlives the session that asks for it.
+        let password: String
+    }
+
+    struct NewPassword: Decodable {
+        let currentPassword: String
+        let newPassword: String
     }
 
     static func register(on table: AdminRouteTable) {
@@ -59,7 +71,9 @@ enum SessionRoutes {
         }
         // A second factor: begin (the secret shown once), then confirm with one code.
         table.add(.post, "/api/v1/session/second-factor", .signedIn) { call in
-            let enrollment = try await call.administration.beginSecondFactor(for: try call.context.requireIdentity())
+            let body = try await call.body(BeginSecondFactor.self)
+            guard (body.currentCode?.utf8.count ?? 0) <= 16 else { throw AdminProblem(.unprocessableContent, code: "host.invalid", "a one-time code is 6 digits") }
+            let enrollment = try await call.administration.beginSecondFactor(for: try call.context.requireIdentity(), currentCode: body.currentCode)
             return try json(SecondFactorView(secret: enrollment.secret, authenticatorUrl: enrollment.authenticatorURL), status: .created)
         }
         table.add(.post, "/api/v1/session/second-factor/confirm", .signedIn) { call in
@@ -68,17 +82,31 @@ enum SessionRoutes {
             try await call.administration.confirmSecondFactor(for: try call.context.requireIdentity(), code: body.code)
             return noContent()
         }
+        // Anyone's own password, with the current one (their sessions and tokens then end).
+        table.add(.put, "/api/v1/session/password", .signedIn) { call in
+            let identity = try call.context.requireIdentity()
+            let body = try await call.body(NewPassword.self)
+            try await call.administration.confirmPassword(of: identity, body.currentPassword, hasher: call.api.hasher, policy: call.api.policy)
+            try await call.administration.setUserPassword(identity.name, password: body.newPassword, hasher: call.api.hasher, policy: call.api.policy)
+            return noContent()
+        }
         table.add(.get, "/api/v1/tokens", .signedIn) { call in
             let identity = try call.context.requireIdentity()
             return try json(try call.page(try await call.administration.credentials(of: identity.name).map(CredentialView.init)))
         }
+        // Only from a browser session, with the password again: a token cannot make tokens
+        // (a stolen one would outlive its expiry), and a stolen session alone cannot either.
         table.add(.post, "/api/v1/tokens", .signedIn) { call in
             let identity = try call.context.requireIdentity()
+            guard call.context.credential?.kind == .session else {
+                throw AdminProblem(.forbidden, code: "host.auth.forbidden", "a token is made from a signed-in session (mpos-host login), not from another token")
+            }
             let body = try await call.body(NewToken.self)
             let lifetime = try body.lifetimeDays.map { days -> TimeInterval in
-                guard (1...3650).contains(days) else { throw AdminProblem(.unprocessableContent, code: "host.invalid", "lifetime_days is 1 to 365") }
+                guard (1...365).contains(days) else { throw AdminProblem(.unprocessableContent, code: "host.invalid", "lifetime_days is 1 to 365") }
                 return TimeInterval(days) * 86_400
             }
+            try await call.administration.confirmPassword(of: identity, body.password, hasher: call.api.hasher, policy: call.api.policy)
             let issued = try await call.administration.issueToken(for: identity, label: body.label, lifetime: lifetime, policy: call.api.policy)
             return try json(IssuedTokenView(token: issued.token, credential: CredentialView(issued.record)), status: .created)
         }

@@ -12,6 +12,8 @@ public struct AdminPolicy: Sendable {
     /// The longest an API token may live (and its default).
     public var maximumTokenLifetime: TimeInterval = 365 * 86_400
     public var defaultTokenLifetime: TimeInterval = 90 * 86_400
+    /// Live API tokens one person may hold.
+    public var maximumLiveTokens = 20
     /// A dual-control request not decided in this time expires.
     public var approvalLifetime: TimeInterval = 24 * 3600
     /// Passwords: at least this many characters, at most 72 bytes (bcrypt reads no further).

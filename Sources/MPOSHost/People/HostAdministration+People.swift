@@ -84,43 +84,55 @@ extension HostAdministration {
 
     // MARK: Logging in
 
-    /// Checks name and password; a wrong one counts towards the lockout (committed, then
-    /// refused). Every refusal but one says the same, so a guesser learns nothing: only the
-    /// right password for a locked account is told so.
-    /// With a second factor confirmed, `oneTimeCode` must be the app's current code; a wrong
-    /// one counts like a wrong password.
+    /// Checks name, password and (once confirmed) the one-time code. Each attempt is counted
+    /// before the password is checked, so guesses sent in parallel count too; the limit locks
+    /// the account. Every refusal says the same words, whatever the reason — a wrong name or
+    /// password or code, or a locked or disabled account — and costs the same bcrypt check, so a
+    /// guesser learns nothing (not even when a guess is right but the account is locked). Only
+    /// the right password for an account with a second factor, sent without a code, is told to
+    /// send one.
     public func logIn(name: String, password: String, oneTimeCode: String? = nil, hasher: any PasswordHasher,
                       policy: AdminPolicy) async throws -> (AdminIdentity, IssuedCredential) {
-        let user = AdminNames.isValidUserName(name) ? try await read({ tx in try await tx.adminUser(name: name) }) : nil
-        // A missing user costs a hash check too, so timing does not tell who exists.
-        let passwordMatches = await hasher.verify(password, against: user?.passwordHash ?? Self.unmatchableHash) && user != nil
-        let credential = IssuedCredential.generate(kind: .session, userName: name, label: "browser session", now: clock(),
-                                                   lifetime: policy.sessionLifetime)
-        enum Outcome: Sendable { case signedIn(AdminIdentity), refused, locked, needsCode }
+        let now = clock()
+        // 1. The attempt, counted and committed (a name that cannot exist is not even looked up).
+        let attempt: AdminUserRecord? = AdminNames.isValidUserName(name) ? try await store.retryingTransaction { tx in
+            guard var record = try await tx.adminUser(name: name), !record.isLocked, !record.isDisabled else { return nil }
+            record.failedLogins += 1
+            if record.failedLogins > policy.loginFailureLimit { record.isLocked = true }
+            try await tx.updateAdminUser(record)
+            return record.isLocked ? nil : record
+        } : nil
+        // 2. The password, off the request threads; a refused attempt costs the same.
+        let passwordMatches = await hasher.verify(password, against: attempt?.passwordHash ?? Self.unmatchableHash) && attempt != nil
+        let credential = IssuedCredential.generate(kind: .session, userName: name, label: "browser session", now: now, lifetime: policy.sessionLifetime)
+        enum Outcome: Sendable { case signedIn(AdminIdentity), refused, needsCode }
+        // 3. The outcome, and its audit entry.
         let outcome: Outcome = try await store.retryingTransaction { [self, keys] tx in
-            let now = credential.record.createdAt
-            guard var record = try await tx.adminUser(name: name) else {
-                try await AuditTrail.append(AuditEvent("admin.login", actor: "user:\(AdminNames.printable(name))", subject: "login", outcome: "refused",
-                                                       details: "no such user"), key: keys.auditChain, in: tx, now: now)
-                return .refused
-            }
-            if passwordMatches, record.isLocked || record.isDisabled {
-                try await AuditTrail.append(AuditEvent("admin.login", actor: "user:\(name)", subject: "user:\(name)", outcome: "refused",
-                                                       details: record.isLocked ? "account locked" : "account disabled"), key: keys.auditChain, in: tx, now: now)
-                return .locked
-            }
-            if passwordMatches, record.totpConfirmed, oneTimeCode == nil { return .needsCode }
-            let codeAccepted = !record.totpConfirmed || secondFactorAccepts(oneTimeCode, for: &record, now: now)
-            guard passwordMatches, codeAccepted, !record.isLocked, !record.isDisabled else {
-                record.failedLogins += 1
-                let locks = record.failedLogins >= policy.loginFailureLimit && !record.isLocked
-                if locks { record.isLocked = true }
-                try await tx.updateAdminUser(record)
-                try await AuditTrail.append(AuditEvent("admin.login", actor: "user:\(name)", subject: "user:\(name)", outcome: "refused",
-                                                       details: (passwordMatches ? "wrong one-time code" : "wrong password") + " (\(record.failedLogins) in a row)" + (locks ? "; account locked" : "")),
+            func refuse(_ actor: String, _ details: String) async throws -> Outcome {
+                try await AuditTrail.append(AuditEvent("admin.login", actor: actor, subject: "login", outcome: "refused", details: details),
                                             key: keys.auditChain, in: tx, now: now)
                 return .refused
             }
+            guard attempt != nil, var record = try await tx.adminUser(name: name) else {
+                let known = AdminNames.isValidUserName(name) ? try await tx.adminUser(name: name) : nil
+                return try await refuse("user:\(AdminNames.printable(name))", known == nil ? "no such user" : known!.isDisabled ? "account disabled" : "account locked")
+            }
+            guard passwordMatches else {
+                if record.failedLogins >= policy.loginFailureLimit, !record.isLocked {
+                    record.isLocked = true
+                    try await tx.updateAdminUser(record)
+                }
+                return try await refuse("user:\(name)", "wrong password (\(record.failedLogins) in a row)" + (record.isLocked ? "; account locked" : ""))
+            }
+            if record.totpConfirmed {
+                guard oneTimeCode != nil else { return .needsCode }
+                guard secondFactorAccepts(oneTimeCode, for: &record, now: now) else {
+                    if record.failedLogins >= policy.loginFailureLimit { record.isLocked = true }
+                    try await tx.updateAdminUser(record)
+                    return try await refuse("user:\(name)", "wrong one-time code (\(record.failedLogins) in a row)" + (record.isLocked ? "; account locked" : ""))
+                }
+            }
+            guard !record.isLocked, !record.isDisabled else { return try await refuse("user:\(name)", "account locked or disabled meanwhile") }
             record.failedLogins = 0
             record.lastLoginAt = now
             try await tx.updateAdminUser(record)
@@ -133,10 +145,32 @@ extension HostAdministration {
         }
         switch outcome {
         case .signedIn(let identity): return (identity, credential)
-        case .refused: throw HostError(.unauthenticated, "wrong user name or password: try again, or ask an administrator to unlock the account")
-        case .locked: throw HostError(.accountLocked, "this account is locked or disabled: ask an administrator to unlock it")
+        case .refused:
+            throw HostError(.unauthenticated, "wrong user name, password or code, or the account is locked: try again, or ask an administrator")
         case .needsCode: throw HostError(.secondFactorRequired, "this account needs its one-time code: send the code the authenticator app shows now")
         }
+    }
+
+    /// The signed-in person types their password again before something that outlives the
+    /// session (a token, a new password). A wrong one counts towards the lockout as at sign-in.
+    public func confirmPassword(of identity: AdminIdentity, _ password: String, hasher: any PasswordHasher, policy: AdminPolicy) async throws {
+        let name = identity.name
+        let attempt: AdminUserRecord? = try await store.retryingTransaction { tx in
+            guard var record = try await tx.adminUser(name: name), !record.isLocked, !record.isDisabled else { return nil }
+            record.failedLogins += 1
+            if record.failedLogins > policy.loginFailureLimit { record.isLocked = true }
+            try await tx.updateAdminUser(record)
+            return record.isLocked ? nil : record
+        }
+        let hashMatches = await hasher.verify(String(password.prefix(256)), against: attempt?.passwordHash ?? Self.unmatchableHash)
+        let matches = hashMatches && attempt != nil && password.utf8.count <= 256
+        try await change { [actor] tx, _ in
+            guard var record = try await tx.adminUser(name: name) else { throw Self.notSignedIn }
+            if matches { record.failedLogins = 0 } else if record.failedLogins >= policy.loginFailureLimit { record.isLocked = true }
+            try await tx.updateAdminUser(record)
+            return ((), AuditEvent("admin.password.confirm", actor: actor, subject: "user:\(name)", outcome: matches ? "ok" : "refused"))
+        }
+        guard matches else { throw HostError(.unauthenticated, "wrong password: type your own password again") }
     }
 
     /// A token for a script, acting as `identity`, for `lifetime` (at most the policy's maximum).
@@ -147,7 +181,11 @@ extension HostAdministration {
             throw HostError(.invalidRequest, "a token lives from 60 seconds to \(Int(policy.maximumTokenLifetime / 86_400)) days")
         }
         let credential = IssuedCredential.generate(kind: .token, userName: identity.name, label: label, now: clock(), lifetime: lifetime)
-        try await change { [actor] tx, _ in
+        try await change { [actor] tx, now in
+            let live = try await tx.adminCredentials(userName: identity.name).filter { $0.kind == .token && $0.isLive(at: now, policy: policy) }
+            guard live.count < policy.maximumLiveTokens else {
+                throw HostError(.wrongState, "you have \(policy.maximumLiveTokens) live tokens: revoke one first (DELETE /api/v1/tokens/ID)")
+            }
             try await tx.insertAdminCredential(credential.record)
             return ((), AuditEvent("admin.token.issue", actor: actor, subject: "user:\(identity.name)",
                                    details: "token \(credential.record.id), until \(credential.record.expiresAt.formatted(.iso8601))"))

@@ -3,45 +3,57 @@ import Crypto
 import MPOSCrypto
 
 // An optional second factor for signing in: TOTP (RFC 6238: HMAC-SHA1, 6 digits, 30-second
-// steps), the codes authenticator apps show. The secret is kept AES-GCM-sealed under the
-// host's admin-secrets key, bound to the person's name; a code is accepted once.
+// steps), the codes authenticator apps show. The secret (20 random bytes, RFC 4226's advice)
+// is kept AES-GCM-sealed under the host's admin-secrets key, bound to the person's name; a
+// code is accepted once.
 extension HostAdministration {
     /// What a person adds to their authenticator app, shown once when they begin.
     public struct SecondFactorEnrollment: Sendable {
-        /// The TOTP key as text (its UTF-8 bytes are the HMAC key).
+        /// The key in base32, as apps take it when typed in.
         public let secret: String
         /// `otpauth://totp/…`, for a QR code.
         public let authenticatorURL: String
     }
 
-    /// Begins (or begins again) a second factor for the signed-in person; sign-in needs it only
-    /// once ``confirmSecondFactor(for:code:)`` has seen one right code.
-    public func beginSecondFactor(for identity: AdminIdentity) async throws -> SecondFactorEnrollment {
+    /// Begins a new second factor for the signed-in person. It replaces the one in force (if
+    /// any) only when ``confirmSecondFactor(for:code:)`` sees its first code; and replacing a
+    /// confirmed factor needs that factor's current code, so a stolen session or token cannot
+    /// quietly switch it off.
+    public func beginSecondFactor(for identity: AdminIdentity, currentCode: String?) async throws -> SecondFactorEnrollment {
         var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        let secret = String((0..<32).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
-        let sealed = try AuthenticatedEncryption.seal(Array(secret.utf8), authenticating: Self.secondFactorBinding(identity.name), using: keys.adminSecrets)
-        try await change { [actor] tx, _ in
+        let secret = (0..<20).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let sealed = try AuthenticatedEncryption.seal(secret, authenticating: Self.secondFactorBinding(identity.name), using: keys.adminSecrets)
+        try await change { [self] tx, now in
             guard var record = try await tx.adminUser(name: identity.name) else { throw HostError(.notFound, "no user \(identity.name)") }
-            record.totpSecretBlock = sealed.map { String(format: "%02x", $0) }.joined()
-            record.totpConfirmed = false
-            record.totpLastStep = nil
+            if record.totpConfirmed {
+                guard secondFactorAccepts(currentCode, for: &record, now: now) else {
+                    throw HostError(.secondFactorRequired, "replacing a second factor needs its current code (current_code): send the one the app shows now")
+                }
+            }
+            record.totpPendingBlock = Self.hex(sealed)
             try await tx.updateAdminUser(record)
             return ((), AuditEvent("admin.second-factor.begin", actor: actor, subject: "user:\(identity.name)"))
         }
-        return SecondFactorEnrollment(secret: secret, authenticatorURL: OneTimeCode.authenticatorURL(secret: secret, label: "mpos:\(identity.name)"))
+        let base32 = OneTimeCode.base32(secret)
+        return SecondFactorEnrollment(secret: base32, authenticatorURL: OneTimeCode.authenticatorURL(base32Secret: base32, label: "mpos:\(identity.name)"))
     }
 
-    /// One right code from the app makes the second factor required at every sign-in.
+    /// The new secret's first right code puts it in force: sign-in needs a code from then on.
     public func confirmSecondFactor(for identity: AdminIdentity, code: String) async throws {
         try await change { [self] tx, now in
-            guard var record = try await tx.adminUser(name: identity.name), record.totpSecretBlock != nil else {
+            guard var record = try await tx.adminUser(name: identity.name), let pending = record.totpPendingBlock else {
                 throw HostError(.wrongState, "no second factor begun: begin one first")
             }
-            guard secondFactorAccepts(code, for: &record, now: now) else {
+            var trial = record
+            trial.totpSecretBlock = pending
+            trial.totpLastStep = nil
+            guard secondFactorAccepts(code, for: &trial, now: now) else {
                 throw HostError(.invalidRequest, "that code is not the app's current one: check the phone's clock and try the next code")
             }
+            record.totpSecretBlock = pending
+            record.totpPendingBlock = nil
             record.totpConfirmed = true
+            record.totpLastStep = trial.totpLastStep
             try await tx.updateAdminUser(record)
             return ((), AuditEvent("admin.second-factor.confirm", actor: actor, subject: "user:\(identity.name)"))
         }
@@ -52,6 +64,7 @@ extension HostAdministration {
         try await change { [actor] tx, _ in
             guard var record = try await tx.adminUser(name: name) else { throw HostError(.notFound, "no user \(name)") }
             record.totpSecretBlock = nil
+            record.totpPendingBlock = nil
             record.totpConfirmed = false
             record.totpLastStep = nil
             try await tx.updateAdminUser(record)
@@ -80,22 +93,32 @@ extension HostAdministration {
     /// row does not open.
     static func secondFactorBinding(_ name: String) -> [UInt8] { Array("mpos admin totp \(name)".utf8) }
 
+    private static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
     private static func bytes(hex: String) -> [UInt8]? {
         let digits = Array(hex.utf8)
         guard digits.count.isMultiple(of: 2), digits.count <= 512 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case 0x30...0x39: digit - 0x30
+            case 0x61...0x66: digit - 0x61 + 10
+            default: nil
+            }
+        }
         var bytes: [UInt8] = []
         for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
         }
         return bytes
     }
 }
 
 /// RFC 6238 TOTP over RFC 4226 HOTP: HMAC-SHA1 of the 30-second step, dynamically truncated
-/// to 6 digits. Tested against RFC 6238's vectors and HummingbirdOTP.
+/// to 6 digits. Tested against RFC 6238's vectors and hummingbird-auth's implementation.
 public enum OneTimeCode {
     public static let timeStep: TimeInterval = 30
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
     public static func step(at date: Date) -> Int64 { Int64((date.timeIntervalSince1970 / timeStep).rounded(.down)) }
 
@@ -118,20 +141,41 @@ public enum OneTimeCode {
         return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// `otpauth://totp/LABEL?secret=BASE32&issuer=mpos` (Google Authenticator's key URI format).
-    public static func authenticatorURL(secret: String, label: String) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var bits = 0, buffer = 0, base32 = ""
-        for byte in secret.utf8 {
+    /// RFC 4648 base32, without padding (as authenticator apps take keys).
+    public static func base32(_ bytes: [UInt8]) -> String {
+        var bits = 0, buffer = 0, text = ""
+        for byte in bytes {
             buffer = (buffer << 8) | Int(byte)
             bits += 8
             while bits >= 5 {
-                base32.append(alphabet[(buffer >> (bits - 5)) & 31])
+                text.append(alphabet[(buffer >> (bits - 5)) & 31])
                 bits -= 5
             }
+            buffer &= (1 << bits) - 1
         }
-        if bits > 0 { base32.append(alphabet[(buffer << (5 - bits)) & 31]) }
+        if bits > 0 { text.append(alphabet[(buffer << (5 - bits)) & 31]) }
+        return text
+    }
+
+    /// The bytes of an unpadded base32 text; nil for any other character.
+    public static func bytes(base32 text: String) -> [UInt8]? {
+        var bits = 0, buffer = 0, bytes: [UInt8] = []
+        for character in text {
+            guard let index = alphabet.firstIndex(of: character) else { return nil }
+            buffer = (buffer << 5) | index
+            bits += 5
+            if bits >= 8 {
+                bytes.append(UInt8((buffer >> (bits - 8)) & 0xFF))
+                bits -= 8
+            }
+            buffer &= (1 << bits) - 1
+        }
+        return bytes
+    }
+
+    /// `otpauth://totp/LABEL?secret=BASE32&issuer=mpos` (the key URI format authenticator apps read).
+    public static func authenticatorURL(base32Secret: String, label: String) -> String {
         let path = label.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~:"))) ?? "mpos"
-        return "otpauth://totp/\(path)?secret=\(base32)&issuer=mpos"
+        return "otpauth://totp/\(path)?secret=\(base32Secret)&issuer=mpos"
     }
 }

@@ -16,6 +16,9 @@ public struct AdminUserRecord: Sendable, Hashable {
     public var totpSecretBlock: String?
     /// The second factor is confirmed (one right code seen): sign-in then needs a code.
     public var totpConfirmed: Bool
+    /// A new secret, sealed like `totpSecretBlock`, waiting for its first code: until then the
+    /// factor in force (if any) stays.
+    public var totpPendingBlock: String?
     /// The last TOTP time step accepted: a code is good once.
     public var totpLastStep: Int64?
     /// Wrong passwords or codes in a row; at ``AdminPolicy/loginFailureLimit`` the account locks.
@@ -27,10 +30,10 @@ public struct AdminUserRecord: Sendable, Hashable {
     public var lastLoginAt: Date?
 
     public init(name: String, role: AdminRole, passwordHash: String, totpSecretBlock: String? = nil, totpConfirmed: Bool = false,
-                totpLastStep: Int64? = nil, failedLogins: Int = 0, isLocked: Bool = false, isDisabled: Bool = false, createdAt: Date,
+                totpPendingBlock: String? = nil, totpLastStep: Int64? = nil, failedLogins: Int = 0, isLocked: Bool = false, isDisabled: Bool = false, createdAt: Date,
                 lastLoginAt: Date? = nil) {
         self.name = name; self.role = role; self.passwordHash = passwordHash; self.totpSecretBlock = totpSecretBlock
-        self.totpConfirmed = totpConfirmed; self.totpLastStep = totpLastStep
+        self.totpConfirmed = totpConfirmed; self.totpPendingBlock = totpPendingBlock; self.totpLastStep = totpLastStep
         self.failedLogins = failedLogins; self.isLocked = isLocked; self.isDisabled = isDisabled
         self.createdAt = createdAt; self.lastLoginAt = lastLoginAt
     }

@@ -5,7 +5,8 @@ extension Tables {
     public static let adminUsers = TableMapping<AdminUserRecord>(
         TableDescription("admin_users", columns: [
             Column("name", .text), .oneOf("role", AdminRole.allCases.map(\.rawValue)), Column("password_hash", .text),
-            Column("totp_secret_block", .text, nullable: true), Column("totp_confirmed", .boolean), Column("totp_last_step", .integer, nullable: true),
+            Column("totp_secret_block", .text, nullable: true), Column("totp_confirmed", .boolean),
+            Column("totp_pending_block", .text, nullable: true), Column("totp_last_step", .integer, nullable: true),
             .count("failed_logins"), Column("is_locked", .boolean),
             Column("is_disabled", .boolean), Column("created_at", .timestamp), Column("last_login_at", .timestamp, nullable: true),
         ], primaryKey: ["name"],
@@ -13,13 +14,13 @@ extension Tables {
         checks: ["NOT totp_confirmed OR totp_secret_block IS NOT NULL"]),
         encode: {
             [.text($0.name), .enumValue($0.role), .text($0.passwordHash), .optional($0.totpSecretBlock, StoredValue.text), .bool($0.totpConfirmed),
-             .optional($0.totpLastStep, StoredValue.int), .int($0.failedLogins),
+             .optional($0.totpPendingBlock, StoredValue.text), .optional($0.totpLastStep, StoredValue.int), .int($0.failedLogins),
              .bool($0.isLocked), .bool($0.isDisabled), .date($0.createdAt), .optional($0.lastLoginAt, StoredValue.date)]
         },
         decode: { row in
             AdminUserRecord(name: try row.text("name"), role: try row.enumValue("role"), passwordHash: try row.text("password_hash"),
                             totpSecretBlock: try row.optional("totp_secret_block", row.text), totpConfirmed: try row.bool("totp_confirmed"),
-                            totpLastStep: try row.optional("totp_last_step", row.int64), failedLogins: try row.int("failed_logins"),
+                            totpPendingBlock: try row.optional("totp_pending_block", row.text), totpLastStep: try row.optional("totp_last_step", row.int64), failedLogins: try row.int("failed_logins"),
                             isLocked: try row.bool("is_locked"), isDisabled: try row.bool("is_disabled"), createdAt: try row.date("created_at"),
                             lastLoginAt: try row.optional("last_login_at", row.date))
         })

@@ -6,6 +6,7 @@ public import Logging
 public import MPOSHost
 public import NIOSSL
 import NIOConcurrencyHelpers
+public import NIOCore
 public import Prometheus
 
 
@@ -24,8 +25,18 @@ public struct AdminAPI: Sendable {
 
         public init() {}
 
-        /// Whether `host` names this machine only (plain HTTP is allowed there alone).
-        public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
+        /// Whether `host` is a loopback address (plain HTTP is allowed there alone): an IPv4
+        /// address in 127.0.0.0/8 or `::1`, written as an address — no name, which could
+        /// resolve elsewhere.
+        public var isLoopback: Bool {
+            if host == "::1" { return true }
+            let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+            return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && (Int(part) ?? 256) <= 255
+            }
+        }
+        /// A connection with no request for this long is closed (slow clients hold nothing).
+        public var idleTimeout: TimeAmount = .seconds(60)
     }
 
     /// The administration the API acts through; each request acts as its caller.
@@ -49,8 +60,8 @@ public struct AdminAPI: Sendable {
     /// The router with every route; `routes` describes them (for the role and document tests).
     public func router() -> (router: Router<AdminRequestContext>, routes: [AdminRouteDescription]) {
         let router = Router(context: AdminRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
         router.add(middleware: SecurityHeaders())
+        router.add(middleware: ProblemMiddleware())
         router.add(middleware: AdminAuthentication(administration: administration, policy: policy))
         let table = AdminRouteTable(router: router, api: self)
         ServiceRoutes.register(on: table)
@@ -62,15 +73,17 @@ public struct AdminAPI: Sendable {
         KeyRoutes.register(on: table)
         RecordRoutes.register(on: table)
         AuditRoutes.register(on: table)
+        table.answerOtherMethods()
         return (router, table.descriptions)
     }
 
     /// The HTTP(S) server as a service; `onListening` gets the bound port.
     public func application(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         guard configuration.tls != nil || configuration.isLoopback else {
-            throw HostError(.invalidRequest, "the admin API on \(configuration.host) needs --admin-tls: plain HTTP is for loopback only")
+            throw HostError(.invalidRequest, "the admin API on \(configuration.host) needs HTTPS (--admin-certificate and --admin-private-key): plain HTTP is for a loopback address only")
         }
-        let server: HTTPServerBuilder = try configuration.tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: configuration.idleTimeout))
+        let server: HTTPServerBuilder = try configuration.tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
         return Application(router: router().router, server: server,
                            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
                            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }, logger: logger)

@@ -22,7 +22,8 @@ struct AdminAuthentication: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let authorization = request.headers[.authorization] {
-            guard authorization.hasPrefix("Bearer ") else {
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            guard authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
                 throw AdminProblem(.unauthorized, code: "host.auth.unauthenticated", "send an API token as `Authorization: Bearer mpos_…`")
             }
             let (identity, credential) = try await administration.authenticate(token: String(authorization.dropFirst(7)), policy: policy)

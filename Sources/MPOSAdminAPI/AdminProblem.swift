@@ -26,10 +26,12 @@ public struct AdminProblem: HTTPResponseError, Sendable {
         case "host.auth.unauthenticated", "host.auth.second-factor": .unauthorized
         case "host.auth.forbidden": .forbidden
         case "host.audit.broken": .conflict
+        // Transient: another transaction held the rows, or the database was busy; try again.
+        case "store.conflict", "store.busy": .serviceUnavailable
         default: .internalServerError
         }
         // A store or host failure is told by its code only: its message may name internals.
-        let detail = status == .internalServerError ? "the host could not do this now (\(code)): try again; if it persists, see the host's log" : error.message
+        let detail = status == .serviceUnavailable ? "the host is busy: try again in a moment" : status == .internalServerError ? "the host could not do this now (\(code)): try again; if it persists, see the host's log" : error.message
         self.init(status, code: code, detail)
     }
 
@@ -62,8 +64,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             case .notFound: AdminProblem(.notFound, code: "api.not-found", "no such resource: see docs/admin-api.yaml")
             case .methodNotAllowed: AdminProblem(.methodNotAllowed, code: "api.method", "this resource does not take that method")
             case .contentTooLarge: AdminProblem(.contentTooLarge, code: "api.too-large", "the request body is larger than 64 KiB")
-            default: AdminProblem(error.status.code < 500 ? .badRequest : .internalServerError, code: "api.bad-request",
-                                  "the request is malformed: send the JSON body docs/admin-api.yaml describes")
+            case .unsupportedMediaType: AdminProblem(.unsupportedMediaType, code: "api.media-type", "send the body as application/json")
+            default: error.status.code < 500
+                ? AdminProblem(.badRequest, code: "api.bad-request", "the request is malformed: send the JSON body docs/admin-api.yaml describes")
+                : AdminProblem(.internalServerError, code: "api.internal", "the host could not do this now: try again; if it persists, see the host's log")
             }
             return try problem.response(from: request, context: context)
         } catch is DecodingError {

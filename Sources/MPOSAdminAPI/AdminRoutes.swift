@@ -64,8 +64,13 @@ struct AdminCall: Sendable {
         return number
     }
 
+    /// The JSON body; any other media type is refused (a form another site posts is
+    /// `text/plain` or `application/x-www-form-urlencoded`, never JSON without CORS).
     func body<T: Decodable>(_ type: T.Type) async throws -> T {
-        try await request.decode(as: type, context: context)
+        guard let contentType = request.headers[.contentType], contentType.lowercased().hasPrefix("application/json") else {
+            throw AdminProblem(.unsupportedMediaType, code: "api.media-type", "send the body as application/json")
+        }
+        return try await request.decode(as: type, context: context)
     }
 
     /// `offset` and `limit` (1–1,000, default 100) applied to a whole list.
@@ -125,8 +130,7 @@ final class AdminRouteTable: @unchecked Sendable {
     func add(_ method: HTTPRequest.Method, _ path: String, _ access: AdminAccess,
              _ handler: @escaping @Sendable (AdminCall) async throws -> Response) {
         descriptions.append(AdminRouteDescription(method: method, path: path, access: access))
-        let hummingbirdPath = path.split(separator: "/").map { $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : $0 }.joined(separator: "/")
-        router.on(RouterPath(hummingbirdPath), method: method) { [api] request, context in
+        router.on(Self.routerPath(path), method: method) { [api] request, context in
             switch access {
             case .anyone: break
             case .signedIn: _ = try context.requireIdentity()
@@ -134,5 +138,27 @@ final class AdminRouteTable: @unchecked Sendable {
             }
             return try await handler(AdminCall(request: request, context: context, api: api))
         }
+    }
+
+    /// Every other method on a known path answers 405 with the `Allow` header (RFC 9110 §15.5.6).
+    func answerOtherMethods() {
+        let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
+        var byPath: [String: [HTTPRequest.Method]] = [:]
+        for route in descriptions { byPath[route.path, default: []].append(route.method) }
+        for (path, allowed) in byPath {
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            for method in methods where !allowed.contains(method) && !(method == .head && allowed.contains(.get)) {
+                router.on(Self.routerPath(path), method: method) { request, context in
+                    var response = try AdminProblem(.methodNotAllowed, code: "api.method", "\(path) takes \(allow)").response(from: request, context: context)
+                    response.headers[.allow] = allow
+                    return response
+                }
+            }
+        }
+    }
+
+    /// `/api/v1/terminals/{id}` as Hummingbird writes it: `/api/v1/terminals/:id`.
+    static func routerPath(_ path: String) -> RouterPath {
+        RouterPath(path.split(separator: "/").map { $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : $0 }.joined(separator: "/"))
     }
 }

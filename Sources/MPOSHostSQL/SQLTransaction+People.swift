@@ -19,7 +19,7 @@ extension SQLTransaction: PeopleRows {
     }
 
     public func adminCredential(digest: [UInt8]) async throws -> AdminCredentialRecord? {
-        try await fetchOne(Tables.adminCredentials, "WHERE digest = \(p(1))", [.bytes(digest)], lock: true)
+        try await fetchOne(Tables.adminCredentials, "WHERE digest = \(p(1))", [.bytes(digest)])
     }
 
     public func adminCredential(id: String) async throws -> AdminCredentialRecord? {

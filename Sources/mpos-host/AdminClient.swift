@@ -25,8 +25,12 @@ struct AdminClient: Sendable {
     /// Runs `body` with a client for `url`, trusting `caCertificate` (PEM) as well as the
     /// system's roots; shuts the client down after.
     static func with<T>(url: String, token: String?, caCertificate: String?, _ body: (AdminClient) async throws -> T) async throws -> T {
-        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), let host = parsed.host else {
             throw AdminAPIError(ErrorCodeOf("api.url"), "--url is http(s)://HOST:PORT (the admin API's address)")
+        }
+        // Passwords and tokens cross it: plain HTTP to this machine only.
+        guard parsed.scheme == "https" || ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host) else {
+            throw AdminAPIError(ErrorCodeOf("api.url"), "--url must be https:// for any host but this one (127.0.0.1)")
         }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
@@ -82,15 +86,16 @@ struct AdminClient: Sendable {
         try AdminJSON.decoder.decode(T.self, from: try await send(.POST, path, json: body ?? [String: String]()).body)
     }
 
-    /// Every item of a paged list, a page of 1,000 at a time.
-    func all<Item: Codable & Sendable>(_ path: String, as type: Item.Type = Item.self) async throws -> [Item] {
+    /// Every item of a paged list (or the first `upTo`), a page of 1,000 at a time.
+    func all<Item: Codable & Sendable>(_ path: String, as type: Item.Type = Item.self, upTo limit: Int = .max) async throws -> [Item] {
         var items: [Item] = []
         let separator = path.contains("?") ? "&" : "?"
-        while true {
-            let page: Page<Item> = try await get("\(path)\(separator)offset=\(items.count)&limit=1000")
+        while items.count < limit {
+            let page: Page<Item> = try await get("\(path)\(separator)offset=\(items.count)&limit=\(min(1000, limit - items.count))")
             items += page.items
-            if page.items.isEmpty || items.count >= page.total { return items }
+            if page.items.isEmpty || items.count >= page.total { break }
         }
+        return Array(items.prefix(limit))
     }
 }
 

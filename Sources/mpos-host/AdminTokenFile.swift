@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MPOSHostRuntime
 
 /// Where `mpos-host login` keeps the admin API's address and token: `$MPOS_ADMIN_TOKEN_FILE`,
@@ -28,12 +31,21 @@ enum AdminTokenFile {
         return contents
     }
 
+    /// Written to a new owner-only file (created 0600, never readable by others for a moment),
+    /// then renamed over the old one.
     static func write(_ contents: Contents) throws {
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        try? FileManager.default.removeItem(at: url)
-        guard FileManager.default.createFile(atPath: path, contents: try JSONEncoder().encode(contents), attributes: [.posixPermissions: 0o600]) else {
+        let temporary = path + ".new-\(getpid())"
+        let data = Array(try JSONEncoder().encode(contents))
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw HostSetupError("cannot write \(temporary)") }
+        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == data.count, synced, rename(temporary, path) == 0 else {
+            unlink(temporary)
             throw HostSetupError("cannot write \(path)")
         }
     }

@@ -43,6 +43,7 @@ protocol Administering: Sendable {
     func setUserDisabled(_ name: String, _ disabled: Bool) async throws
     func unlockUser(_ name: String) async throws
     func setUserPassword(_ name: String, password: String) async throws
+    func clearSecondFactor(_ name: String) async throws
 }
 
 /// Local mode: the store and the LMK, as the audit trail's actor of the command.
@@ -120,4 +121,5 @@ struct LocalAdministration: Administering {
     func setUserPassword(_ name: String, password: String) async throws {
         try await admin.setUserPassword(name, password: password, hasher: hasher, policy: policy)
     }
+    func clearSecondFactor(_ name: String) async throws { try await admin.clearSecondFactor(name) }
 }

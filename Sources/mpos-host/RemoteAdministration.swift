@@ -41,8 +41,7 @@ struct RemoteAdministration: Administering {
     func cards() async throws -> [CardView] { try await client.all("/api/v1/cards") }
     func unlockCard(_ id: Int64) async throws { _ = try await client.send(.POST, "/api/v1/cards/\(id)/unlock") }
     func contracts(limit: Int) async throws -> [ContractView] {
-        let page: Page<ContractView> = try await client.get("/api/v1/contracts?limit=\(min(max(limit, 1), 1000))")
-        return page.items
+        Array(try await client.all("/api/v1/contracts", as: ContractView.self, upTo: limit))
     }
     func outbox(includingDelivered: Bool) async throws -> [OutboxView] {
         let open: [OutboxView] = try await client.all("/api/v1/outbox")
@@ -61,8 +60,7 @@ struct RemoteAdministration: Administering {
     }
     func auditHead() async throws -> String? { try await verifyAuditTrail(expectedHead: nil).head }
     func auditTail(_ count: Int) async throws -> [AuditEntryView] {
-        let page: Page<AuditEntryView> = try await client.get("/api/v1/audit?scan=\(count)&limit=1000")
-        return page.items.reversed()
+        try await client.all("/api/v1/audit?scan=\(count)", as: AuditEntryView.self).reversed()
     }
 
     func users() async throws -> [UserView] { try await client.all("/api/v1/users") }
@@ -79,4 +77,5 @@ struct RemoteAdministration: Administering {
     func setUserPassword(_ name: String, password: String) async throws {
         _ = try await client.send(.PUT, "/api/v1/users/\(segment(name))/password", json: ["password": password])
     }
+    func clearSecondFactor(_ name: String) async throws { _ = try await client.send(.DELETE, "/api/v1/users/\(segment(name))/second-factor") }
 }

@@ -107,7 +107,7 @@ struct Serve: AsyncParsableCommand {
                 services.insert(try api.application(logger: logger) { port in adminAddress.set(port) }, at: 0)
             }
             // Stopped first: /ready says 503 from the first moment of a shutdown.
-            services.append(ReadinessService(readiness: readiness, drain: .seconds(drainSeconds)))
+            services.append(ReadinessService(readiness: readiness, drain: .seconds(drainSeconds)) { _ = try await server.listeningAddress() })
             // A graceful shutdown waits for requests in flight, but not for ever. SIGHUP, too,
             // shuts down cleanly (a supervisor restarts the host with its files read anew).
             var groupConfiguration = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
@@ -150,14 +150,17 @@ func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// Says ready once every service has started, and not ready from the first moment of a
-/// graceful shutdown; then waits `drain` before the other services stop.
+/// Says ready once the terminal listener is bound (the admin listener answers `/ready` itself),
+/// and not ready from the first moment of a graceful shutdown; then waits `drain` before the
+/// other services stop.
 struct ReadinessService: Service {
     let readiness: AdminAPI.Readiness
     let drain: Duration
+    let listening: @Sendable () async throws -> Void
 
     func run() async throws {
-        readiness.set(true)
+        let bound = (try? await cancelWhenGracefulShutdown { try await listening(); return true }) ?? false
+        if bound { readiness.set(true) }
         try? await gracefulShutdown()
         readiness.set(false)
         if drain > .zero { try? await Task.sleep(for: drain) }

@@ -39,7 +39,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "With --url: a PEM certificate (the admin API's or its CA's) to trust besides the system's.")
     var caCertificate: String?
 
-    var adminURL: String? { url ?? ProcessInfo.processInfo.environment["MPOS_ADMIN_URL"] ?? (try? AdminTokenFile.read())?.url }
+    /// Only what is given here: a kept token never switches a command to remote mode by itself
+    /// (local recovery stays reachable).
+    var adminURL: String? { url ?? ProcessInfo.processInfo.environment["MPOS_ADMIN_URL"] }
 
     /// Through the API with `--url` (no LMK, no store here), else on the store with the LMK.
     func withAdministering<T>(_ body: (any Administering) async throws -> T) async throws -> T {
@@ -52,7 +54,9 @@ struct GlobalOptions: ParsableArguments {
 
     /// The admin API's client, with the kept token (for commands that exist only over the API).
     func withClient<T>(_ url: String, _ body: (AdminClient) async throws -> T) async throws -> T {
-        guard let token = try ProcessInfo.processInfo.environment["MPOS_ADMIN_TOKEN"] ?? AdminTokenFile.read()?.token else {
+        // The kept token goes only to the address it was issued by.
+        let kept = try AdminTokenFile.read().flatMap { $0.url == url ? $0.token : nil }
+        guard let token = ProcessInfo.processInfo.environment["MPOS_ADMIN_TOKEN"] ?? kept else {
             throw HostSetupError("no admin token: run `mpos-host login --url \(url) --user NAME`, or set MPOS_ADMIN_TOKEN")
         }
         return try await AdminClient.with(url: url, token: token, caCertificate: caCertificate, body)

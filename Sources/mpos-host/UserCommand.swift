@@ -128,14 +128,13 @@ struct SecondFactor: AsyncParsableCommand {
 
 struct ClearSecondFactor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "clear-second-factor", abstract: "Remove a person's one-time-code app (a lost phone): they sign in with their password alone (--url).")
+        commandName: "clear-second-factor", abstract: "Remove a person's one-time-code app (a lost phone): they sign in with their password alone.")
     @OptionGroup var global: GlobalOptions
     @Argument var name: String
 
     func run() async throws {
         try await runReportingErrors {
-            guard let url = global.adminURL else { throw ValidationError("give --url") }
-            try await global.withClient(url) { client in _ = try await client.send(.DELETE, "/api/v1/users/\(segment(name))/second-factor") }
+            try await global.withAdministering { try await $0.clearSecondFactor(name) }
             done("\(name) signs in with the password alone until they add a second factor again.", global)
         }
     }

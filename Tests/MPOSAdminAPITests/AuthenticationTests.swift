@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import NIOConcurrencyHelpers
 import HTTPTypes
 import HummingbirdTesting
@@ -234,6 +235,51 @@ extension AuthenticationTests {
             #expect(try await client.call(.get, "/api/v1/fleet", token: token).status == .unauthorized)
             #expect(try await Self.logIn(client, "hal", "a much better passphrase").status == .created)
         }
+        try await harness.close()
+    }
+}
+
+extension AuthenticationTests {
+    @Test("the last enabled administrator cannot be demoted or disabled, even by two administrators at once")
+    func lastAdministrator() async throws {
+        let harness = try await AdminHarness.make()
+        let ann = try await harness.token(.administrator, name: "ann")
+        let ben = try await harness.token(.administrator, name: "ben")
+        try await harness.test { client in
+            async let first = client.call(.patch, "/api/v1/users/ben", token: ann, json: #"{"role": "viewer"}"#)
+            async let second = client.call(.patch, "/api/v1/users/ann", token: ben, json: #"{"role": "viewer"}"#)
+            let statuses = [try await first.status, try await second.status]
+            #expect(statuses.filter { $0 == .ok }.count <= 1, "\(statuses)")
+        }
+        let administrators = try await harness.administration.adminUsers().filter { $0.role == .administrator && !$0.isDisabled }
+        #expect(administrators.count == 1)
+        try await harness.close()
+    }
+
+    @Test("a body must be application/json (a cross-site form is refused, 415); other methods on a path get 405 with Allow")
+    func mediaTypeAndMethods() async throws {
+        let harness = try await AdminHarness.make()
+        let admin = try await harness.token(.administrator, name: "root")
+        try await harness.test { client in
+            let form = try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "text/plain"],
+                                                body: ByteBuffer(string: #"{"name": "root", "password": "\#(AdminHarness.password)"}"#)) { $0.status }
+            #expect(form == .unsupportedMediaType)
+            let put = try await client.call(.put, "/api/v1/terminals", token: admin, json: "{}")
+            #expect(put.status == .methodNotAllowed && put.headers[.allow]?.contains("GET") == true && put.headers[.allow]?.contains("POST") == true)
+            #expect(put.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", "error answers carry the security headers too")
+        }
+        try await harness.close()
+    }
+
+    @Test("a lockout stops password sign-in only: the person's tokens go on working")
+    func lockoutKeepsTokens() async throws {
+        let harness = try await AdminHarness.make()
+        let token = try await harness.token(.viewer, name: "ivy")
+        try await harness.test { client in
+            for attempt in 1...6 { _ = try await Self.logIn(client, "ivy", "wrong guess \(attempt)!") }
+            #expect(try await client.call(.get, "/api/v1/fleet", token: token).status == .ok)
+        }
+        #expect(try await harness.administration.adminUser("ivy").isLocked)
         try await harness.close()
     }
 }

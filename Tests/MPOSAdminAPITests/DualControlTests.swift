@@ -94,3 +94,21 @@ struct DualControlTests {
         try await harness.close()
     }
 }
+
+extension DualControlTests {
+    @Test("a request whose requester is no longer a key custodian cannot be approved")
+    func requesterStillCustodian() async throws {
+        let harness = try await AdminHarness.make()
+        let first = try await harness.token(.keyCustodian, name: "kc1")
+        let second = try await harness.token(.keyCustodian, name: "kc2")
+        let admin = try await harness.token(.administrator, name: "root")
+        try await harness.test { client in
+            let approval = try await client.call(.post, "/api/v1/key-approvals", token: first, json: "{}").decode(ApprovalView.self)
+            #expect(try await client.call(.patch, "/api/v1/users/kc1", token: admin, json: #"{"role": "viewer"}"#).status == .ok)
+            let late = try await client.call(.post, "/api/v1/key-approvals/\(approval.id)/approve", token: second, json: "{}")
+            #expect(late.status == .conflict && late.code == "host.state")
+            #expect(try await client.call(.get, "/api/v1/keys", token: second).decode(KeyInventoryView.self).baseMasterKeys.count == 1)
+        }
+        try await harness.close()
+    }
+}

@@ -3,6 +3,10 @@ import Hummingbird
 import MPOSHost
 
 /// Signing in and out, and one's own API tokens.
+enum AdminHost {
+    static var notSignedIn: AdminProblem { AdminProblem(.unauthorized, code: "host.auth.unauthenticated", "sign in first: a session or an API token") }
+}
+
 enum SessionRoutes {
     struct LogIn: Decodable {
         let name: String
@@ -56,7 +60,8 @@ enum SessionRoutes {
         table.add(.get, "/api/v1/session", .signedIn) { call in
             let identity = try call.context.requireIdentity()
             let csrf = call.context.credential?.kind == .session ? call.request.cookies[AdminAuthentication.sessionCookie].map { AdminAuthentication.csrfToken(forSession: $0.value) } : nil
-            return try json(view(identity, call.context.credential!, csrf: csrf))
+            guard let credential = call.context.credential else { throw AdminHost.notSignedIn }
+            return try json(view(identity, credential, csrf: csrf))
         }
         // Signs out: the session (or the token that sent this) ends now.
         table.add(.delete, "/api/v1/session", .signedIn) { call in

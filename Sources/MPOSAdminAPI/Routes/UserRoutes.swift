@@ -38,8 +38,7 @@ enum UserRoutes {
             let body = try await call.body(Change.self)
             let administration = try call.administration
             try refuseSelf(name, call)
-            if let role = body.role { try await administration.setUserRole(name, role) }
-            if let disabled = body.disabled { try await administration.setUserDisabled(name, disabled) }
+            try await administration.updateUser(name, role: body.role, disabled: body.disabled)
             return try json(UserView(try await administration.adminUser(name)))
         }
         table.add(.post, "/api/v1/users/{name}/unlock", .permission(.manageUsers)) { call in

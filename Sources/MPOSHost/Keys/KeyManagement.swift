@@ -67,8 +67,12 @@ public enum KeyManagement {
             let signing = try lmk.loadSigningKey(block(.signing))
             if blocks[.adminSecrets] == nil, !blocks.isEmpty {
                 let (created, checkValue) = try fresh(DataEncryption.self, lmk)
-                try await tx.insertHostKey(StoredHostKey(role: .adminSecrets, block: created, checkValue: checkValue, createdAt: Date()))
+                let now = Date()
+                try await tx.insertHostKey(StoredHostKey(role: .adminSecrets, block: created, checkValue: checkValue, createdAt: now))
                 blocks[.adminSecrets] = created
+                let audit = try lmk.load(block(.auditChain), as: MessageAuthentication.self)
+                try await AuditTrail.append(AuditEvent("key.created", actor: "host:upgrade", subject: "key:\(HostKeyRole.adminSecrets.rawValue)",
+                                                       details: "a key role new in schema version 4"), key: audit, in: tx, now: now)
             }
             return HostKeys(
                 signing: signing,

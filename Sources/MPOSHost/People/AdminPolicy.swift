@@ -65,9 +65,16 @@ public enum AdminNames {
         }
     }
 
-    /// Printable text of 1 to `limit` characters, no control characters (labels people type).
+    /// Printable text of 1 to `limit` characters (and at most 4 bytes each) that cannot
+    /// disguise itself: no control, format (bidirectional overrides, zero-width), separator,
+    /// private-use, surrogate or unassigned characters (labels and names people type).
     public static func isPrintable(_ text: String, limit: Int) -> Bool {
-        (1...limit).contains(text.count) && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        (1...limit).contains(text.unicodeScalars.count) && text.utf8.count <= 4 * limit && !text.unicodeScalars.contains { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned: true
+            default: false
+            }
+        }
     }
 
     /// Untrusted text made safe for the audit trail and logs: control characters replaced,

@@ -30,6 +30,11 @@ extension HostAdministration {
         guard identity.role == .keyCustodian else { throw HostError(.forbidden, "only a key custodian may approve a key rotation") }
         return try await change { [self] tx, now in
             var record = try await pendingApproval(id, decidedBy: identity, in: tx, now: now, policy: policy)
+            // Both people must still be enabled key custodians now.
+            guard let requester = try await tx.adminUser(name: record.requestedBy), requester.role == .keyCustodian, !requester.isDisabled,
+                  let approver = try await tx.adminUser(name: identity.name), approver.role == .keyCustodian, !approver.isDisabled else {
+                throw HostError(.wrongState, "the requester or you are no longer an enabled key custodian: the request cannot be approved")
+            }
             let (rotated, rotationEvent) = try await rotation(to: nil, origin: "generated (dual control: \(record.requestedBy), \(identity.name))",
                                                               requestSignOn: record.requestSignOn, in: tx, now: now)
             try await AuditTrail.append(rotationEvent, key: keys.auditChain, in: tx, now: now)

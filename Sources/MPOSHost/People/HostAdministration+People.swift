@@ -37,12 +37,49 @@ extension HostAdministration {
     }
 
     public func setUserRole(_ name: String, _ role: AdminRole) async throws {
-        try await updateUser(name, event: "admin.user.role", details: "role \(role.rawValue)", endsCredentials: true) { $0.role = role }
+        try await updateUser(name, role: role, disabled: nil)
     }
 
     /// A disabled account's sessions and tokens end now.
     public func setUserDisabled(_ name: String, _ disabled: Bool) async throws {
-        try await updateUser(name, event: disabled ? "admin.user.disable" : "admin.user.enable", endsCredentials: disabled) { $0.isDisabled = disabled }
+        try await updateUser(name, role: nil, disabled: disabled)
+    }
+
+    /// A role and/or the disabled flag, in one transaction. The last enabled administrator
+    /// cannot be demoted or disabled (nobody could add people any more): checked inside the
+    /// transaction, with every administrator's row locked, so two administrators removing each
+    /// other at once cannot both succeed.
+    public func updateUser(_ name: String, role: AdminRole?, disabled: Bool?) async throws {
+        try await change { [actor] tx, now in
+            guard var record = try await tx.adminUser(name: name) else { throw HostError(.notFound, "no user \(name)") }
+            let before = record
+            if let role { record.role = role }
+            if let disabled { record.isDisabled = disabled }
+            if before.role == .administrator, !before.isDisabled, record.role != .administrator || record.isDisabled {
+                var others = 0
+                for user in try await tx.adminUsers() where user.name != name && user.role == .administrator {
+                    if let locked = try await tx.adminUser(name: user.name), !locked.isDisabled, locked.role == .administrator { others += 1 }
+                }
+                guard others > 0 else { throw HostError(.wrongState, "\(name) is the last enabled administrator: add another first") }
+            }
+            try await tx.updateAdminUser(record)
+            let ended = record.role != before.role || (record.isDisabled && !before.isDisabled) ? try await Self.endCredentials(of: name, in: tx, now: now) : 0
+            var changes: [String] = []
+            if record.role != before.role { changes.append("role \(before.role.rawValue) -> \(record.role.rawValue)") }
+            if record.isDisabled != before.isDisabled { changes.append(record.isDisabled ? "disabled" : "enabled") }
+            if ended > 0 { changes.append("\(ended) sessions and tokens ended") }
+            return ((), AuditEvent("admin.user.change", actor: actor, subject: "user:\(name)", details: changes.joined(separator: "; ")))
+        }
+    }
+
+    static func endCredentials(of name: String, in tx: any HostTransaction, now: Date) async throws -> Int {
+        var ended = 0
+        for var credential in try await tx.adminCredentials(userName: name) where credential.revokedAt == nil && credential.expiresAt > now {
+            credential.revokedAt = now
+            try await tx.updateAdminCredential(credential)
+            ended += 1
+        }
+        return ended
     }
 
     public func unlockUser(_ name: String) async throws {
@@ -69,14 +106,7 @@ extension HostAdministration {
             guard var record = try await tx.adminUser(name: name) else { throw HostError(.notFound, "no user \(name)") }
             edit(&record)
             try await tx.updateAdminUser(record)
-            var ended = 0
-            if endsCredentials {
-                for var credential in try await tx.adminCredentials(userName: name) where credential.revokedAt == nil && credential.expiresAt > now {
-                    credential.revokedAt = now
-                    try await tx.updateAdminCredential(credential)
-                    ended += 1
-                }
-            }
+            let ended = endsCredentials ? try await Self.endCredentials(of: name, in: tx, now: now) : 0
             return ((), AuditEvent(event, actor: actor, subject: "user:\(name)",
                                    details: [details, ended > 0 ? "\(ended) sessions and tokens ended" : ""].filter { !$0.isEmpty }.joined(separator: "; ")))
         }
@@ -193,13 +223,16 @@ extension HostAdministration {
         return credential
     }
 
-    /// Who a session or token belongs to, if it is live and its account may act.
+    /// Who a session or token belongs to, if it is live and its account is not disabled. (A
+    /// lockout stops signing in with a password only: five strangers' guesses must not stop a
+    /// person's running scripts.) The person's row is locked before the credential's is written,
+    /// the order every change of a person's credentials takes.
     public func authenticate(token: String, policy: AdminPolicy) async throws -> (AdminIdentity, AdminCredentialRecord) {
         guard let digest = IssuedCredential.digest(of: token) else { throw Self.notSignedIn }
         let now = clock()
-        let found: (AdminIdentity, AdminCredentialRecord)? = try await store.transaction { tx in
+        let found: (AdminIdentity, AdminCredentialRecord)? = try await store.retryingTransaction { tx in
             guard var credential = try await tx.adminCredential(digest: digest), credential.isLive(at: now, policy: policy),
-                  let user = try await tx.adminUser(name: credential.userName), !user.isLocked, !user.isDisabled else { return nil }
+                  let user = try await tx.adminUser(name: credential.userName), !user.isDisabled else { return nil }
             // Recorded at most every 30 s: enough for the idle timeout, without a write per request.
             if now.timeIntervalSince(credential.lastUsedAt) >= 30 {
                 credential.lastUsedAt = now

@@ -108,6 +108,7 @@ public protocol PeopleRows: Sendable {
     func adminUsers() async throws -> [AdminUserRecord]
     func insertAdminUser(_ record: AdminUserRecord) async throws
     func updateAdminUser(_ record: AdminUserRecord) async throws
+    /// Not locked (authentication locks the person's row first).
     func adminCredential(digest: [UInt8]) async throws -> AdminCredentialRecord?
     func adminCredential(id: String) async throws -> AdminCredentialRecord?
     /// A person's sessions and tokens, newest first.

@@ -47,6 +47,7 @@ public struct AdminAPI: Sendable {
     let recentOutcomes: RecentOutcomes?
     let metrics: PrometheusCollectorRegistry?
     let readiness: Readiness
+    let storeGauges = StoreGauges()
 
     public init(administration: HostAdministration, configuration: Configuration, hasher: any PasswordHasher = BcryptPasswordHasher(),
                 recentOutcomes: RecentOutcomes? = nil, metrics: PrometheusCollectorRegistry? = nil, readiness: Readiness = Readiness()) {

@@ -17,6 +17,19 @@ extension SQLTransaction: OutboxRows {
         try await fetchOne(Tables.outbox, "WHERE id = \(p(1))", [.int(id)], lock: true)
     }
 
+    public func outboxCensus() async throws -> OutboxCensus {
+        let rows = try await query(
+            """
+            SELECT SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending,
+                   SUM(CASE WHEN state = 'dead-lettered' THEN 1 ELSE 0 END) AS dead,
+                   MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldest
+            FROM outbox WHERE state <> 'delivered'
+            """, table: "outbox")
+        guard let row = rows.first else { return OutboxCensus(pending: 0, deadLettered: 0, oldestPendingCreatedAt: nil) }
+        return OutboxCensus(pending: try row.optional("pending", row.int) ?? 0, deadLettered: try row.optional("dead", row.int) ?? 0,
+                            oldestPendingCreatedAt: try row.optional("oldest", row.date))
+    }
+
     /// Oldest first.
     public func outboxEntries(states: Set<OutboxEntry.State>, limit: Int) async throws -> [OutboxEntry] {
         guard let limitValue = limitBind(limit), !states.isEmpty else { return [] }

@@ -17,6 +17,25 @@ extension SQLTransaction: TerminalRows, SessionRows, SequenceRows, MessageLogRow
         try await update(record, in: Tables.terminals)
     }
 
+    public func terminalCensus(activeVersion: Int?) async throws -> TerminalCensus {
+        // The same order as TerminalRecord.displayState: blocked, then enrollment, then session.
+        let rows = try await query(
+            """
+            SELECT CASE WHEN is_blocked THEN 'blocked' WHEN enrollment = 'awaiting-enrollment' THEN 'awaiting-enrollment'
+                        WHEN current_session IS NULL THEN 'signed-out' ELSE 'signed-in' END AS state,
+                   COUNT(*) AS count,
+                   SUM(CASE WHEN master_key_version IS NOT NULL AND master_key_version <> \(p(1)) THEN 1 ELSE 0 END) AS older
+            FROM terminals GROUP BY 1
+            """, [.int(activeVersion ?? -1)], table: "terminals")
+        var census = TerminalCensus(byState: [:], onOlderKeys: 0)
+        for row in rows {
+            guard let state = TerminalRecord.DisplayState(rawValue: try row.text("state")) else { continue }
+            census.byState[state] = try row.int("count")
+            census.onOlderKeys += try row.int("older")
+        }
+        return census
+    }
+
     public func terminalCount(masterKeyVersion: Int) async throws -> Int {
         let rows = try await query("SELECT COUNT(*) AS count FROM terminals WHERE master_key_version = \(p(1))", [.int(masterKeyVersion)],
                                    table: "terminals")

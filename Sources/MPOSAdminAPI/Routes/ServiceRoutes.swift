@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import Prometheus
 import MPOSHost
 import NIOCore
@@ -23,7 +24,7 @@ enum ServiceRoutes {
         table.add(.get, "/metrics", .anyone) { call in
             var buffer: [UInt8] = []
             if let registry = call.api.metrics {
-                try? await recordStoreGauges(call.api.administration, into: registry)
+                try? await call.api.storeGauges.record(call.api.administration, into: registry)
                 registry.emit(into: &buffer)
             }
             var headers = HTTPFields()
@@ -33,20 +34,30 @@ enum ServiceRoutes {
     }
 }
 
-/// Outbox depth and age and terminals by state, read from the store at each scrape (so every
-/// node of a PostgreSQL fleet reports the same, shared values).
-private func recordStoreGauges(_ administration: HostAdministration, into registry: PrometheusCollectorRegistry) async throws {
-    let entries = MetricNameDescriptor(namespace: "mpos", metricName: "outbox", unitName: "entries", helpText: "Outbox entries by state, in the store")
-    let age = MetricNameDescriptor(namespace: "mpos", metricName: "outbox_oldest_pending_age", unitName: "seconds",
-                                   helpText: "Age of the oldest pending outbox entry (0 when none)")
-    let terminals = MetricNameDescriptor(namespace: "mpos", metricName: "terminals", unitName: "", helpText: "Terminals by state, in the store")
-    let outbox = try await administration.outbox(states: [.pending, .deadLettered], limit: 100_000)
-    let pending = outbox.filter { $0.state == .pending }
-    registry.makeGauge(descriptor: entries, labels: [("state", "pending")]).set(Double(pending.count))
-    registry.makeGauge(descriptor: entries, labels: [("state", "dead-lettered")]).set(Double(outbox.count - pending.count))
-    let oldest = pending.map(\.createdAt).min().map { Date().timeIntervalSince($0) } ?? 0
-    registry.makeGauge(descriptor: age).set(max(0, oldest))
-    var byState: [String: Int] = ["awaiting-enrollment": 0, "signed-out": 0, "signed-in": 0, "blocked": 0]
-    for terminal in try await administration.terminals() { byState[terminal.displayState.rawValue, default: 0] += 1 }
-    for (state, count) in byState { registry.makeGauge(descriptor: terminals, labels: [("state", state)]).set(Double(count)) }
+/// Outbox depth and age and terminals by state, from the store (so every node of a PostgreSQL
+/// fleet reports the same, shared values): two aggregate queries, at most every 10 seconds
+/// however often anyone scrapes.
+final class StoreGauges: Sendable {
+    private let lastRead = NIOLockedValueBox(ContinuousClock.Instant?.none)
+
+    func record(_ administration: HostAdministration, into registry: PrometheusCollectorRegistry) async throws {
+        let now = ContinuousClock.now
+        let due = lastRead.withLockedValue { last in
+            guard last.map({ now - $0 >= .seconds(10) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let census = try await administration.census()
+        let entries = MetricNameDescriptor(namespace: "mpos", metricName: "outbox", unitName: "entries", helpText: "Outbox entries by state, in the store")
+        let age = MetricNameDescriptor(namespace: "mpos", metricName: "outbox_oldest_pending_age", unitName: "seconds",
+                                       helpText: "Age of the oldest pending outbox entry (0 when none)")
+        let terminals = MetricNameDescriptor(namespace: "mpos", metricName: "terminals", unitName: "", helpText: "Terminals by state, in the store")
+        registry.makeGauge(descriptor: entries, labels: [("state", "pending")]).set(Double(census.outbox.pending))
+        registry.makeGauge(descriptor: entries, labels: [("state", "dead-lettered")]).set(Double(census.outbox.deadLettered))
+        registry.makeGauge(descriptor: age).set(max(0, census.outbox.oldestPendingCreatedAt.map { Date().timeIntervalSince($0) } ?? 0))
+        for state in [TerminalRecord.DisplayState.awaitingEnrollment, .signedOut, .signedIn, .blocked] {
+            registry.makeGauge(descriptor: terminals, labels: [("state", state.rawValue)]).set(Double(census.terminals.byState[state] ?? 0))
+        }
+    }
 }

@@ -84,3 +84,20 @@ extension HostAdministration {
         try await change { [actor] _, _ in ((), AuditEvent("admin.read.\(what)", actor: actor, subject: what, details: details)) }
     }
 }
+
+extension HostAdministration {
+    /// The fleet in numbers: terminals by state and on older keys, the outbox, the active key
+    /// version — two aggregate queries, whatever the fleet's size.
+    public struct Census: Sendable, Hashable {
+        public let terminals: TerminalCensus
+        public let outbox: OutboxCensus
+        public let activeKeyVersion: Int?
+    }
+
+    public func census() async throws -> Census {
+        try await read { tx in
+            let active = try await tx.baseMasterKeys().first { $0.state == .active }?.version
+            return Census(terminals: try await tx.terminalCensus(activeVersion: active), outbox: try await tx.outboxCensus(), activeKeyVersion: active)
+        }
+    }
+}

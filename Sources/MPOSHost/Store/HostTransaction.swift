@@ -35,6 +35,19 @@ public protocol TerminalRows: Sendable {
     func updateTerminal(_ record: TerminalRecord) async throws
     /// How many terminals hold a master key of this base key version (signed in or not).
     func terminalCount(masterKeyVersion: Int) async throws -> Int
+    /// How many terminals are in each state (as ``TerminalRecord/displayState`` says), and how
+    /// many hold a master key of another version than `activeVersion`: one query, for the
+    /// fleet summary and the metrics.
+    func terminalCensus(activeVersion: Int?) async throws -> TerminalCensus
+}
+
+public struct TerminalCensus: Sendable, Hashable {
+    public var byState: [TerminalRecord.DisplayState: Int]
+    public var onOlderKeys: Int
+
+    public init(byState: [TerminalRecord.DisplayState: Int], onOlderKeys: Int) {
+        self.byState = byState; self.onOlderKeys = onOlderKeys
+    }
 }
 
 public protocol SessionRows: Sendable {
@@ -82,6 +95,8 @@ public protocol OutboxRows: Sendable {
     func insertOutboxEntry(_ entry: OutboxEntry) async throws -> Int64
     func outboxEntry(id: Int64) async throws -> OutboxEntry?
     func outboxEntries(states: Set<OutboxEntry.State>, limit: Int) async throws -> [OutboxEntry]
+    /// Pending and dead-lettered entries, and the oldest pending one's creation: one query.
+    func outboxCensus() async throws -> OutboxCensus
     /// Pending entries due at `now` whose lease (if any) has expired, the longest due first
     /// (an index on state and due time serves it, however many delivered rows there are), leased to
     /// `owner` until `leaseUntil` (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
@@ -124,4 +139,14 @@ public protocol PeopleRows: Sendable {
     /// Newest first.
     func adminApprovals(limit: Int) async throws -> [AdminApprovalRecord]
     func updateAdminApproval(_ record: AdminApprovalRecord) async throws
+}
+
+public struct OutboxCensus: Sendable, Hashable {
+    public var pending: Int
+    public var deadLettered: Int
+    public var oldestPendingCreatedAt: Date?
+
+    public init(pending: Int, deadLettered: Int, oldestPendingCreatedAt: Date?) {
+        self.pending = pending; self.deadLettered = deadLettered; self.oldestPendingCreatedAt = oldestPendingCreatedAt
+    }
 }

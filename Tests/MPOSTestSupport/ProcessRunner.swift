@@ -9,8 +9,10 @@ public enum ProcessRunner {
         public let error: String
     }
 
-    /// The built executable `name`, next to the test bundle (both are in the build folder).
+    /// The built executable `name`, next to the test bundle (both are in the build folder); a
+    /// path (with a `/`) is taken as it is.
     public static func executable(_ name: String) -> URL {
+        if name.contains("/") { return URL(fileURLWithPath: name) }
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
         return PythonScript.repositoryRoot.appendingPathComponent(".build/debug/\(name)")

@@ -73,6 +73,17 @@ struct AdminCall: Sendable {
         return try await request.decode(as: type, context: context)
     }
 
+    /// The request's `offset` and `limit` (1–1,000, default 100).
+    func paging() throws -> (offset: Int, limit: Int) {
+        (try integerQuery("offset", default: 0, range: 0...10_000_000), try integerQuery("limit", default: 100, range: 1...1000))
+    }
+
+    /// A page the store read, as the API answers it.
+    func page<Record: Sendable, Item: Codable & Sendable>(_ page: RecordPage<Record>, _ view: (Record) -> Item) throws -> Page<Item> {
+        let (offset, limit) = try paging()
+        return Page(items: page.rows.map(view), total: page.total, offset: offset, limit: limit)
+    }
+
     /// `offset` and `limit` (1–1,000, default 100) applied to a whole list.
     func page<Item: Codable & Sendable>(_ items: [Item]) throws -> Page<Item> {
         let offset = try integerQuery("offset", default: 0, range: 0...10_000_000)

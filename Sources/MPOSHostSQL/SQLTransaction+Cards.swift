@@ -13,6 +13,11 @@ extension SQLTransaction: CardRows {
         try await fetch(Tables.cards, "ORDER BY id")
     }
 
+    public func cardPage(openingReference: String?, offset: Int, limit: Int) async throws -> RecordPage<CardRecord> {
+        try await page(Tables.cards, where: openingReference.map { [("opening_reference = ?", StoredValue.text($0))] } ?? [], order: "id",
+                       offset: offset, limit: limit)
+    }
+
     /// The caller chooses the id (e.g. from ``nextSequenceValue(_:)``): the protocol returns none.
     public func insertCard(_ record: CardRecord) async throws {
         try await insert(record, into: Tables.cards)

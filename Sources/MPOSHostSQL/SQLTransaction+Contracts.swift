@@ -15,6 +15,13 @@ extension SQLTransaction: ContractRows {
         return try await fetch(Tables.contracts, "ORDER BY signed_at DESC, reference DESC LIMIT \(p(1))", [limit])
     }
 
+    public func contractPage(reference: String?, terminalID: String?, offset: Int, limit: Int) async throws -> RecordPage<ContractRecord> {
+        var conditions: [(sql: String, value: StoredValue)] = []
+        if let reference { conditions.append(("reference = ?", .text(reference))) }
+        if let terminalID { conditions.append(("terminal_id = ?", .text(terminalID))) }
+        return try await page(Tables.contracts, where: conditions, order: "signed_at DESC, reference DESC", offset: offset, limit: limit)
+    }
+
     public func insertContract(_ record: ContractRecord) async throws {
         try await insert(record, into: Tables.contracts)
     }

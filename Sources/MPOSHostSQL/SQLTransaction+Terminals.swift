@@ -21,8 +21,7 @@ extension SQLTransaction: TerminalRows, SessionRows, SequenceRows, MessageLogRow
         // The same order as TerminalRecord.displayState: blocked, then enrollment, then session.
         let rows = try await query(
             """
-            SELECT CASE WHEN is_blocked THEN 'blocked' WHEN enrollment = 'awaiting-enrollment' THEN 'awaiting-enrollment'
-                        WHEN current_session IS NULL THEN 'signed-out' ELSE 'signed-in' END AS state,
+            SELECT \(Self.displayState) AS state,
                    COUNT(*) AS count,
                    SUM(CASE WHEN master_key_version IS NOT NULL AND master_key_version <> \(p(1)) THEN 1 ELSE 0 END) AS older
             FROM terminals GROUP BY 1
@@ -35,6 +34,22 @@ extension SQLTransaction: TerminalRows, SessionRows, SequenceRows, MessageLogRow
         }
         return census
     }
+
+    public func terminalPage(_ filter: TerminalFilter, offset: Int, limit: Int) async throws -> RecordPage<TerminalRecord> {
+        var conditions: [(sql: String, value: StoredValue)] = []
+        if let state = filter.state {
+            conditions.append(("\(Self.displayState) = ?", .enumValue(state)))
+        }
+        if let label = filter.labelContains { conditions.append(("LOWER(label) LIKE ? ESCAPE '\\'", containing(label))) }
+        if let since = filter.seenSince { conditions.append(("last_seen_at >= ?", .date(since))) }
+        return try await page(Tables.terminals, where: conditions, order: "id", offset: offset, limit: limit)
+    }
+
+    /// ``TerminalRecord/displayState`` in SQL: blocked, then enrollment, then the session.
+    static let displayState = """
+        (CASE WHEN is_blocked THEN 'blocked' WHEN enrollment = 'awaiting-enrollment' THEN 'awaiting-enrollment' \
+        WHEN current_session IS NULL THEN 'signed-out' ELSE 'signed-in' END)
+        """
 
     public func terminalCount(masterKeyVersion: Int) async throws -> Int {
         let rows = try await query("SELECT COUNT(*) AS count FROM terminals WHERE master_key_version = \(p(1))", [.int(masterKeyVersion)],

@@ -85,6 +85,31 @@ public final class SQLTransaction: Sendable {
         }
     }
 
+    /// One page of `mapping`'s rows matching every condition (SQL with `?` for its one value),
+    /// and the count of all that match: two statements, however large the table.
+    func page<R>(_ mapping: TableMapping<R>, where conditions: [(sql: String, value: StoredValue)], order: String, offset: Int,
+                 limit: Int) async throws -> RecordPage<R> {
+        var clauses: [String] = [], binds: [StoredValue] = []
+        for condition in conditions {
+            binds.append(condition.value)
+            clauses.append(condition.sql.replacingOccurrences(of: "?", with: p(binds.count)))
+        }
+        let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        let counted = try await query("SELECT COUNT(*) AS count FROM \(mapping.table) \(whereClause)", binds, table: mapping.table)
+        let total = try counted.first?.int("count") ?? 0
+        guard limit > 0, offset >= 0, offset < total else { return RecordPage(rows: [], total: total) }
+        let rows = try await fetch(mapping, "\(whereClause) ORDER BY \(order) LIMIT \(p(binds.count + 1)) OFFSET \(p(binds.count + 2))",
+                                   binds + [.int(limit), .int(offset)])
+        return RecordPage(rows: rows, total: total)
+    }
+
+    /// `text` for a LIKE pattern that matches it literally anywhere: `%text%`, with `\`, `%`
+    /// and `_` escaped (the condition says `ESCAPE '\'`).
+    func containing(_ text: String) -> StoredValue {
+        .text("%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%")
+    }
+
     /// A non-positive limit returns nothing (SQLite would read a negative LIMIT as "no limit").
     func limitBind(_ limit: Int) -> StoredValue? {
         limit > 0 ? .int(limit) : nil

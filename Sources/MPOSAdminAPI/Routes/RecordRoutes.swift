@@ -8,9 +8,9 @@ enum RecordRoutes {
     static func register(on table: AdminRouteTable) {
         table.add(.get, "/api/v1/cards", .permission(.readCards)) { call in
             let administration = try call.administration
-            var cards = try await administration.cards()
-            if let reference = try call.query("reference") { cards = cards.filter { $0.openingReference == reference } }
-            let page = try call.page(cards.map(CardView.init))
+            let (offset, limit) = try call.paging()
+            let page = try call.page(try await administration.cardPage(openingReference: try call.query("reference"), offset: offset, limit: limit),
+                                     CardView.init)
             try await administration.recordRead("cards", details: "\(page.items.count) cards listed")
             return try json(page)
         }
@@ -21,10 +21,9 @@ enum RecordRoutes {
         }
         table.add(.get, "/api/v1/contracts", .permission(.readCards)) { call in
             let administration = try call.administration
-            var contracts = try await administration.contracts(limit: 100_000)
-            if let reference = try call.query("reference") { contracts = contracts.filter { $0.reference == reference } }
-            if let terminal = try call.query("terminal") { contracts = contracts.filter { $0.terminalID == terminal } }
-            let page = try call.page(contracts.map(ContractView.init))
+            let (offset, limit) = try call.paging()
+            let page = try call.page(try await administration.contractPage(reference: try call.query("reference"), terminalID: try call.query("terminal"),
+                                                                           offset: offset, limit: limit), ContractView.init)
             try await administration.recordRead("contracts", details: "\(page.items.count) contracts listed")
             return try json(page)
         }

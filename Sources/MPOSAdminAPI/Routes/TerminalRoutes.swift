@@ -12,15 +12,20 @@ enum TerminalRoutes {
     static func register(on table: AdminRouteTable) {
         // Filters: state, label (contains, any case), seen_within (seconds).
         table.add(.get, "/api/v1/terminals", .permission(.readTerminals)) { call in
-            var terminals = try await call.administration.terminals()
-            if let state = try call.query("state") { terminals = terminals.filter { $0.displayState.rawValue == state } }
-            if let label = try call.query("label") { terminals = terminals.filter { $0.label.localizedCaseInsensitiveContains(label) } }
+            var filter = TerminalFilter()
+            if let state = try call.query("state") {
+                guard let value = TerminalRecord.DisplayState(rawValue: state) else {
+                    throw AdminProblem(.badRequest, code: "api.bad-request", "state is awaiting-enrollment, signed-out, signed-in or blocked")
+                }
+                filter.state = value
+            }
+            filter.labelContains = try call.query("label")
             if try call.query("seen_within") != nil {
                 let seconds = try call.integerQuery("seen_within", default: 0, range: 1...31_536_000)
-                let since = Date().addingTimeInterval(-TimeInterval(seconds))
-                terminals = terminals.filter { ($0.lastSeenAt ?? .distantPast) >= since }
+                filter.seenSince = Date().addingTimeInterval(-TimeInterval(seconds))
             }
-            return try json(try call.page(terminals.map(TerminalView.init)))
+            let (offset, limit) = try call.paging()
+            return try json(try call.page(try await call.administration.terminalPage(filter, offset: offset, limit: limit), TerminalView.init))
         }
         table.add(.post, "/api/v1/terminals", .permission(.manageTerminals)) { call in
             let body = try await call.body(NewTerminal.self)

@@ -101,3 +101,18 @@ extension HostAdministration {
         }
     }
 }
+
+extension HostAdministration {
+    /// Lists as the API pages them: filtered and paged by the store.
+    public func terminalPage(_ filter: TerminalFilter, offset: Int, limit: Int) async throws -> RecordPage<TerminalRecord> {
+        try await read { tx in try await tx.terminalPage(filter, offset: offset, limit: limit) }
+    }
+
+    public func cardPage(openingReference: String?, offset: Int, limit: Int) async throws -> RecordPage<CardRecord> {
+        try await read { tx in try await tx.cardPage(openingReference: openingReference, offset: offset, limit: limit) }
+    }
+
+    public func contractPage(reference: String?, terminalID: String?, offset: Int, limit: Int) async throws -> RecordPage<ContractRecord> {
+        try await read { tx in try await tx.contractPage(reference: reference, terminalID: terminalID, offset: offset, limit: limit) }
+    }
+}

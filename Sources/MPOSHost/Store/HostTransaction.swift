@@ -39,6 +39,30 @@ public protocol TerminalRows: Sendable {
     /// many hold a master key of another version than `activeVersion`: one query, for the
     /// fleet summary and the metrics.
     func terminalCensus(activeVersion: Int?) async throws -> TerminalCensus
+    /// One page of the terminals that match `filter`, by ID, and how many match in all.
+    func terminalPage(_ filter: TerminalFilter, offset: Int, limit: Int) async throws -> RecordPage<TerminalRecord>
+}
+
+/// What the administration lists of terminals filter on; nil matches anything.
+public struct TerminalFilter: Sendable, Hashable {
+    public var state: TerminalRecord.DisplayState?
+    /// Part of the label, in any case.
+    public var labelContains: String?
+    public var seenSince: Date?
+
+    public init(state: TerminalRecord.DisplayState? = nil, labelContains: String? = nil, seenSince: Date? = nil) {
+        self.state = state; self.labelContains = labelContains; self.seenSince = seenSince
+    }
+}
+
+/// One page of a list read from the store, and the whole (filtered) list's size.
+public struct RecordPage<Record: Sendable>: Sendable {
+    public let rows: [Record]
+    public let total: Int
+
+    public init(rows: [Record], total: Int) {
+        self.rows = rows; self.total = total
+    }
 }
 
 public struct TerminalCensus: Sendable, Hashable {
@@ -77,6 +101,8 @@ public protocol CardRows: Sendable {
     func card(lookupDigest: [UInt8]) async throws -> CardRecord?
     func card(id: Int64) async throws -> CardRecord?
     func cards() async throws -> [CardRecord]
+    /// One page of the cards (by id), or the one a card opening's reference names.
+    func cardPage(openingReference: String?, offset: Int, limit: Int) async throws -> RecordPage<CardRecord>
     func insertCard(_ record: CardRecord) async throws
     func updateCard(_ record: CardRecord) async throws
 }
@@ -86,6 +112,8 @@ public protocol ContractRows: Sendable {
     func contract(digest: [UInt8]) async throws -> ContractRecord?
     /// The newest first.
     func contracts(limit: Int) async throws -> [ContractRecord]
+    /// One page of the contracts, newest first, optionally of one reference or one terminal.
+    func contractPage(reference: String?, terminalID: String?, offset: Int, limit: Int) async throws -> RecordPage<ContractRecord>
     func insertContract(_ record: ContractRecord) async throws
 }
 

@@ -45,3 +45,40 @@ struct CensusContractTests {
         }
     }
 }
+
+extension CensusContractTests {
+    @Test("pages: filters, order, offset, limit and the filtered total, as counting by hand gives them", arguments: StoreBackend.allCases)
+    func pages(backend: StoreBackend) async throws {
+        try await backend.withStore { store async throws in
+            let records = (1...7).map { index in
+                modified(Fixtures.minimalTerminal(String(format: "%08d", index))) { record in
+                    record.label = index % 2 == 0 ? "Counter_\(index) 50%" : "Desk \(index)"
+                    record.lastSeenAt = Fixtures.time(Double(index))
+                    if index == 3 { record.isBlocked = true }
+                }
+            }
+            try await store.transaction { tx async throws in
+                for record in records { try await tx.insertTerminal(record) }
+                for (index, reference) in ["R1", "R2", "R3"].enumerated() { try await Fixtures.insertContract(reference, cardID: Int64(index + 1), in: tx) }
+            }
+            try await store.transaction { tx async throws in
+                let all = try await tx.terminalPage(TerminalFilter(), offset: 2, limit: 3)
+                #expect(all.total == 7 && all.rows.map(\.id) == ["00000003", "00000004", "00000005"])
+                // LIKE's own characters match literally, in any case.
+                let counters = try await tx.terminalPage(TerminalFilter(labelContains: "COUNTER_"), offset: 0, limit: 10)
+                #expect(counters.total == 3 && counters.rows.allSatisfy { $0.label.hasPrefix("Counter_") })
+                #expect(try await tx.terminalPage(TerminalFilter(labelContains: "0%"), offset: 0, limit: 10).total == 3)
+                #expect(try await tx.terminalPage(TerminalFilter(labelContains: "_"), offset: 0, limit: 10).total == 3)
+                let blocked = try await tx.terminalPage(TerminalFilter(state: .blocked), offset: 0, limit: 10)
+                #expect(blocked.rows.map(\.id) == ["00000003"])
+                #expect(try await tx.terminalPage(TerminalFilter(state: .awaitingEnrollment, seenSince: Fixtures.time(5)), offset: 0, limit: 10).total == 3)
+                #expect(try await tx.terminalPage(TerminalFilter(), offset: 7, limit: 10).rows.isEmpty)
+                let contracts = try await tx.contractPage(reference: nil, terminalID: nil, offset: 1, limit: 1)
+                #expect(contracts.total == 3 && contracts.rows.count == 1)
+                #expect(try await tx.contractPage(reference: "R2", terminalID: nil, offset: 0, limit: 10).rows.map(\.reference) == ["R2"])
+                #expect(try await tx.cardPage(openingReference: nil, offset: 0, limit: 2).rows.map(\.id) == [1, 2])
+                #expect(try await tx.cardPage(openingReference: nil, offset: 0, limit: 2).total == 3)
+            }
+        }
+    }
+}

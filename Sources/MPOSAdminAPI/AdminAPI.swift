@@ -63,6 +63,8 @@ public struct AdminAPI: Sendable {
         let router = Router(context: AdminRequestContext.self)
         router.add(middleware: SecurityHeaders())
         router.add(middleware: ProblemMiddleware())
+        let knownPaths = MethodNotAllowed.Paths()
+        router.add(middleware: MethodNotAllowed(paths: knownPaths))
         router.add(middleware: AdminAuthentication(administration: administration, policy: policy))
         let table = AdminRouteTable(router: router, api: self)
         ServiceRoutes.register(on: table)
@@ -74,7 +76,7 @@ public struct AdminAPI: Sendable {
         KeyRoutes.register(on: table)
         RecordRoutes.register(on: table)
         AuditRoutes.register(on: table)
-        table.answerOtherMethods()
+        knownPaths.known = table.allowedMethods
         return (router, table.descriptions)
     }
 

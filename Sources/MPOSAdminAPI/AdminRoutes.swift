@@ -33,8 +33,10 @@ struct AdminCall: Sendable {
         get throws { api.administration.acting(as: try context.requireIdentity()) }
     }
 
+    /// A path parameter, percent-decoded (`/api/v1/terminals/T%2F1` names terminal `T/1`).
     func parameter(_ name: String) throws -> String {
-        guard let value = context.parameters.get(name), AdminNames.isPrintable(value, limit: 64) else {
+        guard let raw = context.parameters.get(name), raw.utf8.count <= 3 * 64, let value = raw.removingPercentEncoding,
+              AdminNames.isPrintable(value, limit: 64) else {
             throw AdminProblem(.badRequest, code: "api.bad-request", "the path's \(name) is missing or not 1-64 printable characters")
         }
         return value
@@ -141,7 +143,7 @@ final class AdminRouteTable: @unchecked Sendable {
     func add(_ method: HTTPRequest.Method, _ path: String, _ access: AdminAccess,
              _ handler: @escaping @Sendable (AdminCall) async throws -> Response) {
         descriptions.append(AdminRouteDescription(method: method, path: path, access: access))
-        router.on(Self.routerPath(path), method: method) { [api] request, context in
+        let respond: @Sendable (Request, AdminRequestContext) async throws -> Response = { [api] request, context in
             switch access {
             case .anyone: break
             case .signedIn: _ = try context.requireIdentity()
@@ -149,27 +151,51 @@ final class AdminRouteTable: @unchecked Sendable {
             }
             return try await handler(AdminCall(request: request, context: context, api: api))
         }
-    }
-
-    /// Every other method on a known path answers 405 with the `Allow` header (RFC 9110 §15.5.6).
-    func answerOtherMethods() {
-        let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
-        var byPath: [String: [HTTPRequest.Method]] = [:]
-        for route in descriptions { byPath[route.path, default: []].append(route.method) }
-        for (path, allowed) in byPath {
-            let allow = allowed.map(\.rawValue).joined(separator: ", ")
-            for method in methods where !allowed.contains(method) && !(method == .head && allowed.contains(.get)) {
-                router.on(Self.routerPath(path), method: method) { request, context in
-                    var response = try AdminProblem(.methodNotAllowed, code: "api.method", "\(path) takes \(allow)").response(from: request, context: context)
-                    response.headers[.allow] = allow
-                    return response
-                }
+        router.on(Self.routerPath(path), method: method, use: respond)
+        // HEAD is GET without the body (RFC 9110 §9.3.2).
+        if method == .get {
+            router.on(Self.routerPath(path), method: .head) { request, context in
+                let response = try await respond(request, context)
+                return Response(status: response.status, headers: response.headers)
             }
         }
+    }
+
+    /// The methods each known path takes, for ``MethodNotAllowed``.
+    var allowedMethods: [(segments: [Substring], allow: String)] {
+        var byPath: [String: [String]] = [:]
+        for route in descriptions { byPath[route.path, default: []].append(route.method.rawValue) }
+        for (path, methods) in byPath where methods.contains("GET") { byPath[path] = methods + ["HEAD"] }
+        return byPath.map { (segments: $0.key.split(separator: "/"), allow: $0.value.joined(separator: ", ")) }
     }
 
     /// `/api/v1/terminals/{id}` as Hummingbird writes it: `/api/v1/terminals/:id`.
     static func routerPath(_ path: String) -> RouterPath {
         RouterPath(path.split(separator: "/").map { $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : $0 }.joined(separator: "/"))
+    }
+}
+
+/// Any other method on a known path — TRACE, QUERY, whatever a client invents — answers 405
+/// with the `Allow` header (RFC 9110 §15.5.6), not 404.
+struct MethodNotAllowed: RouterMiddleware {
+    typealias Context = AdminRequestContext
+    /// Filled once the routes are registered, before the server starts.
+    final class Paths: @unchecked Sendable {
+        var known: [(segments: [Substring], allow: String)] = []
+    }
+    let paths: Paths
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as any HTTPResponseError where error.status == .notFound {
+            let segments = request.uri.path.split(separator: "/")
+            guard let known = paths.known.first(where: { pattern in
+                pattern.segments.count == segments.count && zip(pattern.segments, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            }) else { throw error }
+            var response = try AdminProblem(.methodNotAllowed, code: "api.method", "this path takes \(known.allow)").response(from: request, context: context)
+            response.headers[.allow] = known.allow
+            return response
+        }
     }
 }

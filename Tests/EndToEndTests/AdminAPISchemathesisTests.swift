@@ -30,10 +30,15 @@ struct AdminAPISchemathesisTests {
             "--url", "http://127.0.0.1:\(try #require(host.adminPort))",
             "-H", "Authorization: Bearer \(token)",
             "--checks", "all",
-            // Signing out or changing one's own password would end the token the run uses.
+            // These would end the token the run uses (schemathesis reuses ids and names it has
+            // seen); a wrong one-time code is rightly 422, which schemathesis counts against a
+            // well-formed request. The Swift suites test them.
             "--exclude-operation-id", "signOut", "--exclude-operation-id", "changeOwnPassword",
-            "--max-examples", "15", "--seed", "8583", "--phases", "examples,coverage,fuzzing",
-            "--generation-database", "none", "--workers", "2", "--request-timeout", "20",
+            "--exclude-operation-id", "revokeOwnCredential", "--exclude-operation-id", "revokeUserCredential",
+            "--exclude-operation-id", "setUserPassword", "--exclude-operation-id", "confirmSecondFactor",
+            "--max-examples", "10", "--seed", "8583", "--phases", "examples,coverage,fuzzing",
+            // One worker: hypothesis is not thread-safe on CPython 3.11 with more.
+            "--generation-database", "none", "--workers", "1", "--request-timeout", "20",
             "--no-color", "--report", "junit", "--report-dir", report.path,
         ]
         let run = try await ProcessRunner.run(Self.schemathesis.path, arguments, environment: ["SCHEMATHESIS_HOOKS": ""])

@@ -49,6 +49,12 @@ enum RecordRoutes {
         table.add(.get, "/api/v1/ledger/{carrier}/{day}", .permission(.exportLedger)) { call in
             let administration = try call.administration
             let carrier = try call.parameter("carrier"), day = try call.parameter("day")
+            let digits = { (text: Substring) in text.utf8.allSatisfy { (0x30...0x39).contains($0) } }
+            let parts = day.split(separator: "-", omittingEmptySubsequences: false)
+            guard (1...2).contains(carrier.utf8.count), digits(carrier[...]),
+                  parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, parts.allSatisfy(digits) else {
+                throw AdminProblem(.badRequest, code: "api.bad-request", "the path is /api/v1/ledger/CARRIER/YYYY-MM-DD (a carrier code of 1-2 digits)")
+            }
             let csv = try await administration.ledgerCSV(carrierCode: carrier, day: day)
             try await administration.recordRead("ledger", details: "carrier \(carrier), day \(day)")
             var headers = HTTPFields()

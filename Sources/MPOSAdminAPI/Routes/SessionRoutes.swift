@@ -48,7 +48,7 @@ enum SessionRoutes {
         table.add(.post, "/api/v1/session", .anyone) { call in
             let body = try await call.body(LogIn.self)
             guard body.name.utf8.count <= 64, body.password.utf8.count <= 256, (body.oneTimeCode?.utf8.count ?? 0) <= 16 else {
-                throw AdminProblem(.unauthorized, code: "host.auth.unauthenticated", "wrong user name or password: try again, or ask an administrator to unlock the account")
+                throw AdminProblem(.unauthorized, code: "host.auth.unauthenticated", "wrong user name, password or code, or the account is locked: try again, or ask an administrator")
             }
             let (identity, issued) = try await call.api.administration.acting(asActor: "api").logIn(
                 name: body.name, password: body.password, oneTimeCode: body.oneTimeCode, hasher: call.api.hasher, policy: call.api.policy)

@@ -59,7 +59,9 @@ enum UserRoutes {
             return try json(UserView(try await call.administration.adminUser(name)))
         }
         table.add(.get, "/api/v1/users/{name}/credentials", .permission(.readUsers)) { call in
-            try json(try call.page(try await call.administration.credentials(of: try call.parameter("name")).map(CredentialView.init)))
+            let name = try call.parameter("name")
+            _ = try await call.administration.adminUser(name)
+            return try json(try call.page(try await call.administration.credentials(of: name).map(CredentialView.init)))
         }
         table.add(.delete, "/api/v1/users/{name}/credentials/{id}", .permission(.manageUsers)) { call in
             try await call.administration.revokeCredential(id: try call.parameter("id"), owner: try call.parameter("name"))

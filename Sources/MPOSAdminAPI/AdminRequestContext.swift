@@ -18,9 +18,14 @@ public struct AdminRequestContext: RequestContext {
     public var maxUploadSize: Int { 64 * 1024 }
 
     /// The signed-in person, or a 401.
-    func requireIdentity() throws -> AdminIdentity {
-        guard let identity else { throw AdminProblem(.unauthorized, code: "host.auth.unauthenticated", "sign in first: a session or an API token") }
-        return identity
+    func requireIdentity() throws -> AdminIdentity { try requireCredential().identity }
+
+    /// The signed-in person and the session or token that proved it, or a 401.
+    func requireCredential() throws -> (identity: AdminIdentity, credential: AdminCredentialRecord) {
+        guard let identity, let credential else {
+            throw AdminProblem(.unauthorized, code: "host.auth.unauthenticated", "sign in first: a session or an API token")
+        }
+        return (identity, credential)
     }
 
     /// The signed-in person, if their role has `permission`; a 401 or 403 otherwise.

@@ -3,10 +3,6 @@ import Hummingbird
 import MPOSHost
 
 /// Signing in and out, and one's own API tokens.
-enum AdminHost {
-    static var notSignedIn: AdminProblem { AdminProblem(.unauthorized, code: "host.auth.unauthenticated", "sign in first: a session or an API token") }
-}
-
 enum SessionRoutes {
     struct LogIn: Decodable {
         let name: String
@@ -58,17 +54,14 @@ enum SessionRoutes {
             return response
         }
         table.add(.get, "/api/v1/session", .signedIn) { call in
-            let identity = try call.context.requireIdentity()
-            let csrf = call.context.credential?.kind == .session ? call.request.cookies[AdminAuthentication.sessionCookie].map { AdminAuthentication.csrfToken(forSession: $0.value) } : nil
-            guard let credential = call.context.credential else { throw AdminHost.notSignedIn }
+            let (identity, credential) = try call.context.requireCredential()
+            let csrf = credential.kind == .session ? call.request.cookies[AdminAuthentication.sessionCookie].map { AdminAuthentication.csrfToken(forSession: $0.value) } : nil
             return try json(view(identity, credential, csrf: csrf))
         }
         // Signs out: the session (or the token that sent this) ends now.
         table.add(.delete, "/api/v1/session", .signedIn) { call in
-            let identity = try call.context.requireIdentity()
-            if let credential = call.context.credential {
-                try await call.administration.revokeCredential(id: credential.id, owner: identity.name)
-            }
+            let (identity, credential) = try call.context.requireCredential()
+            try await call.administration.revokeCredential(id: credential.id, owner: identity.name)
             var response = noContent()
             response.setCookie(Cookie(name: AdminAuthentication.sessionCookie, value: "", maxAge: 0, path: "/", secure: call.api.secureCookies,
                                       httpOnly: true, sameSite: .strict))
@@ -102,8 +95,8 @@ enum SessionRoutes {
         // Only from a browser session, with the password again: a token cannot make tokens
         // (a stolen one would outlive its expiry), and a stolen session alone cannot either.
         table.add(.post, "/api/v1/tokens", .signedIn) { call in
-            let identity = try call.context.requireIdentity()
-            guard call.context.credential?.kind == .session else {
+            let (identity, credential) = try call.context.requireCredential()
+            guard credential.kind == .session else {
                 throw AdminProblem(.forbidden, code: "host.auth.forbidden", "a token is made from a signed-in session (mpos-host login), not from another token")
             }
             let body = try await call.body(NewToken.self)

@@ -201,7 +201,7 @@ let package = Package(
         .target(
             name: "MPOSAdminAPI",
             dependencies: [
-                "MPOSHost", "MPOSCrypto", "MPOSErrors",
+                "MPOSHost", "MPOSCrypto", "MPOSErrors", "MPOSProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

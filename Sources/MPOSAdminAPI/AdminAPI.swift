@@ -48,6 +48,7 @@ public struct AdminAPI: Sendable {
     let metrics: PrometheusCollectorRegistry?
     let readiness: Readiness
     let storeGauges = StoreGauges()
+    let auditStatus = AuditStatusCache()
 
     public init(administration: HostAdministration, configuration: Configuration, hasher: any PasswordHasher = BcryptPasswordHasher(),
                 recentOutcomes: RecentOutcomes? = nil, metrics: PrometheusCollectorRegistry? = nil, readiness: Readiness = Readiness()) {
@@ -76,6 +77,7 @@ public struct AdminAPI: Sendable {
         KeyRoutes.register(on: table)
         RecordRoutes.register(on: table)
         AuditRoutes.register(on: table)
+        Console.register(on: table)
         knownPaths.known = table.allowedMethods
         return (router, table.descriptions)
     }

@@ -32,13 +32,16 @@ struct AdminAuthentication: RouterMiddleware {
         } else if let session = request.cookies[Self.sessionCookie]?.value {
             // A stale cookie on a public page (sign-in) is no reason to refuse it.
             if let (identity, credential) = try? await administration.authenticate(token: session, policy: policy) {
-                if request.method.isUnsafe {
+                // The console's forms carry the token as a field, checked by the console
+                // before it reads anything else (ConsoleForm).
+                if request.method.isUnsafe, !Console.isConsolePath(request.uri.path) {
                     guard let sent = request.headers[Self.csrfHeader], Self.constantTimeEqual(sent, Self.csrfToken(forSession: session)) else {
                         throw AdminProblem(.forbidden, code: "api.csrf", "this change needs the session's CSRF token (X-CSRF-Token): reload the page")
                     }
                 }
                 context.identity = identity
                 context.credential = credential
+                context.sessionToken = session
             }
         }
         return try await next(request, context)

@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 import MPOSErrors
 import MPOSHost
+import Logging
 
 /// An error as the API answers it: `application/problem+json` (RFC 9457) with the same stable
 /// code the CLI prints, and a message that says what to do and holds no secret.
@@ -55,12 +56,22 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let problem as AdminProblem {
-            return try problem.response(from: request, context: context)
-        } catch let error as any CodedError {
-            return try AdminProblem(error).response(from: request, context: context)
-        } catch let error as any HTTPResponseError {
-            let problem: AdminProblem = switch error.status {
+        } catch {
+            return try AdminProblem.from(error, logger: context.logger).response(from: request, context: context)
+        }
+    }
+}
+
+extension AdminProblem {
+    /// Any error as the problem the API (or the console) shows for it.
+    static func from(_ error: any Error, logger: Logger) -> AdminProblem {
+        switch error {
+        case let problem as AdminProblem:
+            return problem
+        case let error as any CodedError:
+            return AdminProblem(error)
+        case let error as any HTTPResponseError:
+            return switch error.status {
             case .notFound: AdminProblem(.notFound, code: "api.not-found", "no such resource: see docs/admin-api.yaml")
             case .methodNotAllowed: AdminProblem(.methodNotAllowed, code: "api.method", "this resource does not take that method")
             case .contentTooLarge: AdminProblem(.contentTooLarge, code: "api.too-large", "the request body is larger than 64 KiB")
@@ -69,14 +80,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 ? AdminProblem(.badRequest, code: "api.bad-request", "the request is malformed: send the JSON body docs/admin-api.yaml describes")
                 : AdminProblem(.internalServerError, code: "api.internal", "the host could not do this now: try again; if it persists, see the host's log")
             }
-            return try problem.response(from: request, context: context)
-        } catch is DecodingError {
-            return try AdminProblem(.badRequest, code: "api.bad-request", "the request body is not the JSON this operation takes: see docs/admin-api.yaml")
-                .response(from: request, context: context)
-        } catch {
-            context.logger.error("admin API request failed", metadata: ["error_type": "\(type(of: error))"])
-            return try AdminProblem(.internalServerError, code: "api.internal", "the host could not do this now: try again; if it persists, see the host's log")
-                .response(from: request, context: context)
+        case is DecodingError:
+            return AdminProblem(.badRequest, code: "api.bad-request", "the request body is not the JSON this operation takes: see docs/admin-api.yaml")
+        default:
+            logger.error("admin API request failed", metadata: ["error_type": "\(type(of: error))"])
+            return AdminProblem(.internalServerError, code: "api.internal", "the host could not do this now: try again; if it persists, see the host's log")
         }
     }
 }

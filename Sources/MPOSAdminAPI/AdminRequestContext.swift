@@ -9,6 +9,8 @@ public struct AdminRequestContext: RequestContext {
     public var identity: AdminIdentity?
     /// Their session or token.
     public var credential: AdminCredentialRecord?
+    /// The browser session's token, for the console's CSRF check.
+    var sessionToken: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

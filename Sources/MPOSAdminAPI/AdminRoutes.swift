@@ -133,6 +133,8 @@ extension AdminRequestContext {
 final class AdminRouteTable: @unchecked Sendable {
     // Only touched while the router is built, before the server starts.
     private(set) var descriptions: [AdminRouteDescription] = []
+    /// The web console's pages and forms (not part of docs/admin-api.yaml).
+    var consoleDescriptions: [AdminRouteDescription] = []
     let router: Router<AdminRequestContext>
     let api: AdminAPI
 
@@ -143,7 +145,7 @@ final class AdminRouteTable: @unchecked Sendable {
     func add(_ method: HTTPRequest.Method, _ path: String, _ access: AdminAccess,
              _ handler: @escaping @Sendable (AdminCall) async throws -> Response) {
         descriptions.append(AdminRouteDescription(method: method, path: path, access: access))
-        let respond: @Sendable (Request, AdminRequestContext) async throws -> Response = { [api] request, context in
+        on(method, path) { [api] request, context in
             switch access {
             case .anyone: break
             case .signedIn: _ = try context.requireIdentity()
@@ -151,6 +153,10 @@ final class AdminRouteTable: @unchecked Sendable {
             }
             return try await handler(AdminCall(request: request, context: context, api: api))
         }
+    }
+
+    /// Registers a responder on the router, and HEAD beside each GET.
+    func on(_ method: HTTPRequest.Method, _ path: String, _ respond: @escaping @Sendable (Request, AdminRequestContext) async throws -> Response) {
         router.on(Self.routerPath(path), method: method, use: respond)
         // HEAD is GET without the body (RFC 9110 §9.3.2).
         if method == .get {
@@ -164,7 +170,7 @@ final class AdminRouteTable: @unchecked Sendable {
     /// The methods each known path takes, for ``MethodNotAllowed``.
     var allowedMethods: [(segments: [Substring], allow: String)] {
         var byPath: [String: [String]] = [:]
-        for route in descriptions { byPath[route.path, default: []].append(route.method.rawValue) }
+        for route in descriptions + consoleDescriptions { byPath[route.path, default: []].append(route.method.rawValue) }
         for (path, methods) in byPath where methods.contains("GET") { byPath[path] = methods + ["HEAD"] }
         return byPath.map { (segments: $0.key.split(separator: "/"), allow: $0.value.joined(separator: ", ")) }
     }

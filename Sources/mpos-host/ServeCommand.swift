@@ -39,6 +39,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The admin API's HTTPS private key (PEM, readable by the host's user only).") var adminPrivateKey: String?
     @Option(help: "Seconds between /ready turning 503 and the listeners closing, at a graceful shutdown (for a load balancer to notice).")
     var drainSeconds = 0
+    @Option(help: "Seconds a browser session (the console's) lasts without a request.") var adminSessionIdleSeconds = 900
 
     enum LogFormat: String, ExpressibleByArgument, CaseIterable {
         case text, json
@@ -53,6 +54,7 @@ struct Serve: AsyncParsableCommand {
         guard (-1...65_535).contains(adminPort) else { throw ValidationError("--admin-port is -1 (none) or 0 to 65535") }
         guard (adminCertificate == nil) == (adminPrivateKey == nil) else { throw ValidationError("--admin-certificate and --admin-private-key go together") }
         guard (0...300).contains(drainSeconds) else { throw ValidationError("--drain-seconds is 0 to 300") }
+        guard (5...86_400).contains(adminSessionIdleSeconds) else { throw ValidationError("--admin-session-idle-seconds is 5 to 86400") }
     }
 
     func run() async throws {
@@ -97,6 +99,7 @@ struct Serve: AsyncParsableCommand {
                 var adminConfiguration = AdminAPI.Configuration()
                 adminConfiguration.host = adminHost
                 adminConfiguration.port = adminPort
+                adminConfiguration.policy.sessionIdleTimeout = TimeInterval(adminSessionIdleSeconds)
                 adminConfiguration.enrollmentCodeLifetime = runtime.settings.hostConfiguration.enrollmentCodeLifetime
                 if let adminCertificate, let adminPrivateKey {
                     adminConfiguration.tls = try AdminTLS.configuration(certificate: adminCertificate, privateKey: adminPrivateKey)
@@ -127,7 +130,8 @@ struct Serve: AsyncParsableCommand {
                         """)
                 }
                 if adminPort >= 0, let adminBound = await adminAddress.port() {
-                    say("mpos-host admin API on \(adminCertificate == nil ? "http" : "https")://\(adminHost):\(adminBound)")
+                    let base = "\(adminCertificate == nil ? "http" : "https")://\(adminHost):\(adminBound)"
+                    say("mpos-host admin API on \(base) (console: \(base)/console/)")
                 }
                 say("mpos-host listening on \(host):\(address.port ?? port)\(tls ? " (TLS)" : "") (data: \(directory.path), node \(nodeName))")
             }

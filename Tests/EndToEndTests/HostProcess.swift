@@ -52,8 +52,9 @@ final class HostProcess: @unchecked Sendable {
                     if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("mpos-host listening on ") }),
                        let address = line.dropFirst("mpos-host listening on ".count).split(separator: " ").first,
                        let portText = address.split(separator: ":").last, let port = Int(portText) {
-                        // "mpos-host admin API on http://127.0.0.1:PORT", said before the line above.
+                        // "mpos-host admin API on http://127.0.0.1:PORT (console: …)", said before the line above.
                         let admin = text.split(separator: "\n").first { $0.hasPrefix("mpos-host admin API on ") }
+                            .flatMap { $0.dropFirst("mpos-host admin API on ".count).split(separator: " ").first }
                             .flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
                         continuation.resume(returning: (port, admin))
                         return

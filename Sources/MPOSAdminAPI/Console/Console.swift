@@ -89,7 +89,21 @@ struct ConsoleCall: Sendable {
         form(action) { el("button", ["type": "submit", "class": style, "id": id]) { t(label) } }
     }
 
-    func query(_ name: String) throws -> String? { try call.query(name) }
+    /// A query value as a browser's GET form sends it (`+` for a space, empty when left
+    /// blank), at most 64 printable characters; nil when absent.
+    func query(_ name: String) throws -> String? {
+        guard let raw = request.uri.query else { return nil }
+        for pair in raw.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts[0] == name[...] else { continue }
+            guard raw.utf8.count <= 4096, let value = (parts.count > 1 ? parts[1] : "").replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
+                  value.isEmpty || AdminNames.isPrintable(value, limit: 64) else {
+                throw AdminProblem(.badRequest, code: "api.bad-request", "the query's \(name) is at most 64 printable characters")
+            }
+            return value
+        }
+        return nil
+    }
 }
 
 extension AdminRouteTable {

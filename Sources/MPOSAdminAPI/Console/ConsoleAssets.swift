@@ -103,7 +103,20 @@ enum ConsoleAssets {
       var main = document.querySelector("main[data-refresh]");
       if (!main) { return; }
       var seconds = Math.max(5, parseInt(main.getAttribute("data-refresh"), 10) || 15);
-      setInterval(function () {
+      // Refreshing must not keep an unattended screen signed in: with no input for the
+      // session's idle timeout, it stops, and the page reloads to the sign-in page.
+      var idle = parseInt(main.getAttribute("data-idle-seconds"), 10) || 900;
+      var lastInput = Date.now();
+      ["keydown", "mousedown", "touchstart", "wheel"].forEach(function (name) {
+        document.addEventListener(name, function () { lastInput = Date.now(); }, { passive: true });
+      });
+      var timer = setInterval(function () {
+        var quiet = (Date.now() - lastInput) / 1000;
+        if (quiet + seconds >= idle) {
+          clearInterval(timer);
+          setTimeout(function () { window.location.reload(); }, Math.max(0, idle - quiet + 2) * 1000);
+          return;
+        }
         if (document.visibilityState !== "visible") { return; }
         fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (response) {
           if (response.redirected || !response.ok) { window.location.reload(); return null; }

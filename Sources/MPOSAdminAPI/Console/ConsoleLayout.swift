@@ -59,7 +59,8 @@ enum ConsoleLayout {
             }
             el("body") {
                 header(console, section: section)
-                el("main", ["id": "main", "data-refresh": refreshSeconds.map(String.init)]) {
+                el("main", ["id": "main", "data-refresh": refreshSeconds.map(String.init),
+                             "data-idle-seconds": refreshSeconds.map { _ in String(Int(console.api.policy.sessionIdleTimeout)) }]) {
                     if let notice { noticeBox(notice) }
                     el("h1") { t(title) }
                     body

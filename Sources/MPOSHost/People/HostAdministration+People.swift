@@ -233,8 +233,9 @@ extension HostAdministration {
         let found: (AdminIdentity, AdminCredentialRecord)? = try await store.retryingTransaction { tx in
             guard var credential = try await tx.adminCredential(digest: digest), credential.isLive(at: now, policy: policy),
                   let user = try await tx.adminUser(name: credential.userName), !user.isDisabled else { return nil }
-            // Recorded at most every 30 s: enough for the idle timeout, without a write per request.
-            if now.timeIntervalSince(credential.lastUsedAt) >= 30 {
+            // Recorded at most every 30 s (or half the idle timeout, if shorter): enough for the
+            // idle timeout, without a write per request.
+            if now.timeIntervalSince(credential.lastUsedAt) >= min(30, policy.sessionIdleTimeout / 2) {
                 credential.lastUsedAt = now
                 try await tx.updateAdminCredential(credential)
             }

@@ -67,14 +67,35 @@ public struct HostRuntime: Sendable {
     public func services(server configuration: HostServerConfiguration, node: String, logger: Logger) -> (server: HostServer, services: [any Service]) {
         let engine = self.engine
         let server = HostServer(configuration: configuration, logger: logger) { frame in
-            switch await engine.handle(frame) {
-            case .respond(let bytes): bytes
-            case .close: nil
+            let processed = await engine.process(frame)
+            switch processed.reply {
+            case .respond(let bytes): return HostServer.Reply(bytes, authenticated: processed.authenticated)
+            case .close: return nil
             }
         }
         var dispatcher = OutboxDispatcher(host: engine, owner: node, retryPolicy: settings.deliveryRetry)
         dispatcher.lease = TimeInterval(settings.outboxLeaseSeconds)
-        return (server, [server, OutboxDispatcherService(dispatcher: dispatcher)])
+        return (server, [server, OutboxDispatcherService(dispatcher: dispatcher), RefusalFlushService(engine: engine, logger: logger)])
+    }
+}
+
+/// Writes the counts of refusal floods (``HostEngine/flushAggregatedRefusals(everything:)``)
+/// every aggregation window, and all of them at shutdown.
+public struct RefusalFlushService: Service {
+    let engine: HostEngine
+    let logger: Logger
+
+    public func run() async throws {
+        let window = Duration.seconds(engine.refusalAggregationWindow)
+        await cancelWhenGracefulShutdown { [engine, logger] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: window)
+                do { try await engine.flushAggregatedRefusals() } catch {
+                    logger.error("could not write the counts of refused requests; they are written with the next", metadata: ["error": "\(type(of: error))"])
+                }
+            }
+        }
+        try? await engine.flushAggregatedRefusals(everything: true)
     }
 }
 

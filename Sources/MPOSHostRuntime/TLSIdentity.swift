@@ -65,6 +65,9 @@ public enum TLSIdentity {
         return pem
     }
 
+    /// The certificate terminals pin (`mpos-terminal … --tls-certificate PATH`).
+    public static func certificatePath(in directory: DataDirectory) -> String { path(directory, certificateFile) }
+
     public static func exists(in directory: DataDirectory) -> Bool {
         FileManager.default.fileExists(atPath: path(directory, keyFile))
     }

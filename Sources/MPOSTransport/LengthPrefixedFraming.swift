@@ -30,6 +30,7 @@ public struct FramingError: CodedError {
         switch code {
         case .frameTooLarge: "a frame of \(length) bytes exceeds the limit"
         case .emptyFrame: "a frame of 0 bytes"
+        case .tlsMismatch: "the peer speaks TLS and this side does not (a TLS/plain mismatch): both sides must use TLS, or neither"
         default: "the connection closed inside a frame (\(length) bytes left over)"
         }
     }
@@ -51,10 +52,16 @@ public enum FramingEvent: Sendable {
 /// Splits the inbound byte stream into frames (`ByteBuffer`s without their prefix), and says
 /// when one has begun but is not complete yet (``FramingEvent/frameBegun``): the one place
 /// the length prefix is read.
+///
+/// A connection whose first bytes are a TLS record (a ClientHello reaching a plain server, a
+/// TLS server's alert reaching a plain client) is a TLS/plain mismatch, reported as such
+/// (``FramingError/Code/tlsMismatch``) rather than as a frame too large: no mpos frame can begin
+/// that way, as its third byte is the first digit of an MTI.
 public struct LengthPrefixedFrameDecoder: ByteToMessageDecoder, Sendable {
     public typealias InboundOut = ByteBuffer
 
     public let maximumFrameLength: Int
+    private var atFirstBytes = true
 
     public init(maximumFrameLength: Int = LengthPrefixedFraming.defaultMaximumFrameLength) {
         precondition((1...LengthPrefixedFraming.absoluteMaximumFrameLength).contains(maximumFrameLength))
@@ -62,6 +69,15 @@ public struct LengthPrefixedFrameDecoder: ByteToMessageDecoder, Sendable {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if atFirstBytes {
+            switch TLSRecord.recognise(buffer.readableBytesView.prefix(3)) {
+            case .tls: throw FramingError(code: .tlsMismatch, length: buffer.readableBytes)
+            case .undecided:
+                if buffer.readableBytes > 0 { context.fireUserInboundEventTriggered(FramingEvent.frameBegun) }
+                return .needMoreData
+            case .notTLS: atFirstBytes = false
+            }
+        }
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self).map(Int.init) else {
             if buffer.readableBytes > 0 { context.fireUserInboundEventTriggered(FramingEvent.frameBegun) }
             return .needMoreData
@@ -112,4 +128,30 @@ extension ErrorCodeOf where Domain == FramingError {
     public static var frameTooLarge: Self { Self("transport.frame.large") }
     public static var emptyFrame: Self { Self("transport.frame.empty") }
     public static var truncatedFrame: Self { Self("transport.frame.truncated") }
+    public static var tlsMismatch: Self { Self("transport.tls.mismatch") }
+}
+
+/// The first bytes of a TLS record: content type handshake (22) or alert (21), then major
+/// version 3 and a minor version 0 to 4 (SSL 3.0 to TLS 1.3's record layer).
+public enum TLSRecord {
+    public enum Recognition: Equatable, Sendable {
+        case tls, notTLS
+        /// Fewer than three bytes, all consistent with a TLS record so far.
+        case undecided
+    }
+
+    public static func recognise<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Recognition {
+        let first = Array(bytes.prefix(3))
+        guard let type = first.first else { return .undecided }
+        guard type == 21 || type == 22 else { return .notTLS }
+        guard first.count > 1 else { return .undecided }
+        guard first[1] == 3 else { return .notTLS }
+        guard first.count > 2 else { return .undecided }
+        return first[2] <= 4 ? .tls : .notTLS
+    }
+
+    /// A fatal `handshake_failure` alert, as a TLS 1.0 record: what a plain server sends a
+    /// TLS client, so that its TLS library reports a handshake refused rather than a dropped
+    /// connection.
+    public static let handshakeFailureAlert: [UInt8] = [21, 3, 1, 0, 2, 2, 40]
 }

@@ -24,7 +24,12 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port).") var port = 8583
-    @Option(help: "Most connections at once.") var maxConnections = 10_000
+    @Option(help: "Most connections at once (default 10000, lowered to what the descriptor limit allows).") var maxConnections: Int?
+    @Option(help: "Most connections from one IPv4 address or IPv6 /64 (terminals behind one NAT share an address: raise it for them).")
+    var maxConnectionsPerAddress = 256
+    @Option(help: "Most connections that have not yet sent an authenticated request (default: a quarter of --max-connections).")
+    var maxUnauthenticatedConnections: Int?
+    @Option(help: "Seconds a connection has to send its first authenticated request.") var unauthenticatedTimeout = 10
     @Option(help: "Seconds a connection may stay silent.") var idleTimeout = 300
     @Option(help: "Seconds a frame, once begun, has to arrive whole.") var frameTimeout = 10
     @Option(help: "Largest frame accepted, in bytes.") var maxFrameLength = 4096
@@ -47,8 +52,12 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (512...65_535).contains(maxFrameLength) else { throw ValidationError("--max-frame-length is 512 to 65535") }
-        guard maxConnections >= 1, maxInFlight >= 1, idleTimeout >= 1, frameTimeout >= 1 else {
-            throw ValidationError("--max-connections, --max-in-flight, --idle-timeout and --frame-timeout are at least 1")
+        guard (maxConnections ?? 1) >= 1, maxInFlight >= 1, idleTimeout >= 1, frameTimeout >= 1, maxConnectionsPerAddress >= 1,
+              (maxUnauthenticatedConnections ?? 1) >= 1, unauthenticatedTimeout >= 1 else {
+            throw ValidationError("""
+                --max-connections, --max-connections-per-address, --max-unauthenticated-connections, --max-in-flight, \
+                --idle-timeout, --unauthenticated-timeout and --frame-timeout are at least 1
+                """)
         }
         guard (0...65_535).contains(port) else { throw ValidationError("--port is 0 to 65535") }
         guard (-1...65_535).contains(adminPort) else { throw ValidationError("--admin-port is -1 (none) or 0 to 65535") }
@@ -77,11 +86,22 @@ struct Serve: AsyncParsableCommand {
             let logger = Logger(label: "mpos.host")
             AllocatorTuning.keepFreedMemoryForReuse()
             let directory = global.directory
+            // Held until the process ends: a second serve on this SQLite store refuses to start.
+            var lock: ServeLock?
+            if case .sqlite = try directory.storeLocation() {
+                try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                lock = try ServeLock.acquire(in: directory)
+            }
+            defer { withExtendedLifetime(lock) {} }
+            let connections = try connectionLimit(logger: logger)
             let runtime = try await HostRuntime.open(directory: directory, initializeIfMissing: true, logger: logger)
             var configuration = HostServerConfiguration()
             configuration.host = host
             configuration.port = port
-            configuration.maximumConnections = maxConnections
+            configuration.maximumConnections = connections
+            configuration.maximumConnectionsPerAddress = maxConnectionsPerAddress
+            configuration.maximumUnauthenticatedConnections = maxUnauthenticatedConnections
+            configuration.unauthenticatedTimeout = .seconds(Int64(unauthenticatedTimeout))
             configuration.idleTimeout = .seconds(Int64(idleTimeout))
             configuration.frameTimeout = .seconds(Int64(frameTimeout))
             configuration.maximumFrameLength = maxFrameLength
@@ -126,7 +146,7 @@ struct Serve: AsyncParsableCommand {
                         Created a new host in \(directory.path) (LMK, host keys, base master key v1; store \((try? directory.storeLocation())?.description ?? "?")).
                         Add an operator:    mpos-host operator add 01 --name "Operator 01" --data-dir \(directory.path)
                         Add a terminal:     mpos-host terminal add --label "Counter 1" --data-dir \(directory.path)
-                        Enroll it:          mpos-terminal enroll --terminal-id 00000001 --host \(host) --port \(address.port ?? port)
+                        Enroll it:          mpos-terminal enroll --terminal-id 00000001 --host \(host) --port \(address.port ?? port)\(tls ? " --tls-certificate \(TLSIdentity.certificatePath(in: directory))" : "")
                         """)
                 }
                 if adminPort >= 0, let adminBound = await adminAddress.port() {
@@ -145,6 +165,23 @@ struct Serve: AsyncParsableCommand {
             announcement.cancel()
             try await runtime.store.close()
             say("mpos-host stopped")
+        }
+    }
+}
+
+extension Serve {
+    /// --max-connections as the descriptor limit allows (raised first as far as it can be).
+    func connectionLimit(logger: Logger) throws -> Int {
+        let budget = DescriptorBudget.raisingSoftLimit()
+        let requested = maxConnections ?? 10_000
+        let decision = budget.decide(maximumConnections: requested, explicit: maxConnections != nil)
+        switch decision {
+        case .fits(let maximum): return maximum
+        case .lowered(let maximum):
+            logger.warning("\(budget.explanation(decision, requested: requested) ?? "")")
+            return maximum
+        case .refused:
+            throw HostSetupError(budget.explanation(decision, requested: requested) ?? "too few descriptors")
         }
     }
 }

@@ -27,9 +27,12 @@ final class RawClient: Sendable {
         self.stream = stream
     }
 
-    static func connect(_ address: SocketAddress) async throws -> RawClient {
+    /// - Parameter source: the local address to connect from (loopback has all of 127/8).
+    static func connect(_ address: SocketAddress, from source: String? = nil) async throws -> RawClient {
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(continuation)) }
             }
@@ -74,7 +77,10 @@ final class RawClient: Sendable {
 }
 
 /// A server whose handler echoes each frame reversed (and closes on a frame "close"), in a
-/// service group the test can shut down gracefully.
+/// service group the test can shut down gracefully. A frame whose first byte is
+/// ``anonymous`` proves nothing (its connection stays unauthenticated); any other does.
+let anonymous: UInt8 = 0xAA
+
 func withServer(_ configure: (inout HostServerConfiguration) -> Void = { _ in },
                 delay: Duration = .zero, arrived: AsyncStream<Void>.Continuation? = nil,
                 _ body: (HostServer, SocketAddress, ServiceGroup) async throws -> Void) async throws {
@@ -84,7 +90,7 @@ func withServer(_ configure: (inout HostServerConfiguration) -> Void = { _ in },
     let server = HostServer(configuration: configuration) { frame in
         arrived?.yield()
         if delay > .zero { try? await Task.sleep(for: delay) }
-        return frame == Array("close".utf8) ? nil : frame.reversed()
+        return frame == Array("close".utf8) ? nil : HostServer.Reply(frame.reversed(), authenticated: frame.first != anonymous)
     }
     let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
     try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -179,7 +185,8 @@ struct HostServerTests {
 
     @Test("connections beyond the limit are closed at once; the others are served")
     func connectionLimit() async throws {
-        try await withServer({ $0.maximumConnections = 2 }) { _, address, _ in
+        // The unauthenticated budget (by default a quarter) must not be what refuses here.
+        try await withServer({ $0.maximumConnections = 2; $0.maximumUnauthenticatedConnections = 2 }) { _, address, _ in
             let first = try await RawClient.connect(address)
             let second = try await RawClient.connect(address)
             try await first.send(RawClient.frame([1]))

@@ -2,6 +2,7 @@
 public enum Deadline {
     public struct Missed: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Polls `condition` every `interval` until it holds; throws ``Missed`` naming `what` if it

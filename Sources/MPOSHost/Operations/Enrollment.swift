@@ -34,6 +34,7 @@ struct Enrollment {
                                 details: "enrollment code proof or device signature does not verify (\(c.terminal.enrollmentFailures) so far)"))
             return try host.signedResponse(c, .securityViolation)
         }
+        c.authenticated = true
         guard c.isFresh(skew: host.configuration.permittedClockSkew), c.acceptOrder() else {
             return Outcome(response: try response(c, .staleMessage, code: code, host: host), code: .staleMessage)
         }

@@ -48,7 +48,7 @@ extension HostEngine {
                                                        _ c: inout RequestContext) async throws -> Outcome {
         guard c.terminal.enrollment == .enrolled else { return try signedResponse(c, .invalidTerminal) }
         guard !c.terminal.isBlocked else {
-            c.recordRefusal(.terminalBlocked, "terminal blocked")
+            c.recordUnprovenRefusal(.terminalBlocked, "terminal blocked")
             return try signedResponse(c, .terminalBlocked)
         }
         // The exact request again gets the response already sent, whatever became of its
@@ -80,9 +80,10 @@ extension HostEngine {
         }
         let keys = prepared.keys
         if case .unauthenticated = prepared.preparation {
-            c.recordRefusal(.macFailure, "MAC does not verify")
+            c.recordUnprovenRefusal(.macFailure, "MAC does not verify")
             return try protect(c.kind.response(to: c.message, code: .macFailure), code: .macFailure, keys)
         }
+        c.authenticated = true
         if case .conflict = c.check(logged, session: session.number) {
             return try protect(c.kind.response(to: c.message, code: .duplicateTransmission), code: .duplicateTransmission, keys)
         }

@@ -32,6 +32,7 @@ public final class HostEngine: Sendable {
     let sessionKeyCache: SessionKeyCache
     let messageLogPruning = MessageLogPruning()
     let metrics = RequestMetrics()
+    let refusalAggregator = RefusalAggregator()
     /// This node's requests by response code, minute by minute over the last hour.
     public var recentOutcomes: RecentOutcomes { metrics.recent }
 
@@ -62,19 +63,31 @@ public final class HostEngine: Sendable {
         case close
     }
 
+    /// A reply, and whether the request proved its terminal's key (a verified signature, MAC
+    /// or enrollment code): what the server's unauthenticated budget goes by.
+    public struct Processed: Sendable, Equatable {
+        public let reply: Reply
+        public let authenticated: Bool
+    }
+
     /// Processes one request frame.
     public func handle(_ frame: [UInt8]) async -> Reply {
+        await process(frame).reply
+    }
+
+    /// Processes one request frame, saying whether it authenticated.
+    public func process(_ frame: [UInt8]) async -> Processed {
         let now = clock()
         guard let message = try? codec.decode(frame), let kind = MessageKind(request: message),
               let terminalID = message.text(MPOSField.terminalID), message.text(MPOSField.systemTraceAuditNumber) != nil
-        else { return .close }
+        else { return Processed(reply: .close, authenticated: false) }
         let request = IncomingRequest(kind: kind, message: message, frame: frame, terminalID: terminalID, now: now)
         // Exactly the fields the request's kind carries: anything else is a terminal fault,
         // answered before the store is read (signed: no key of the terminal is needed).
         guard message.presentFields == kind.requestFields else {
             metrics.count(kind, .formatError)
             logger.debug("request refused: not the fields of its message", metadata: ["operation": "\(kind.auditName)", "terminal": "\(terminalID)"])
-            return (try? signedResponse(request, .formatError)).map(Reply.respond) ?? .close
+            return Processed(reply: (try? signedResponse(request, .formatError)).map(Reply.respond) ?? .close, authenticated: false)
         }
         switch kind {
         case .enrollment: return await run(request) { c in try await Enrollment().apply(&c, host: self) }
@@ -96,7 +109,7 @@ public final class HostEngine: Sendable {
     /// audit events the request recorded are appended last, just before the commit (on
     /// PostgreSQL appending locks the audit chain's head until the commit, and every node's
     /// requests wait for that lock).
-    private func run(_ request: IncomingRequest, _ body: @escaping @Sendable (inout RequestContext) async throws -> Outcome) async -> Reply {
+    private func run(_ request: IncomingRequest, _ body: @escaping @Sendable (inout RequestContext) async throws -> Outcome) async -> Processed {
         let started = ContinuousClock.now
         do {
             let outcome = try await store.retryingTransaction { tx in
@@ -104,10 +117,14 @@ public final class HostEngine: Sendable {
                     return Outcome(response: try self.signedResponse(request, .invalidTerminal), code: .invalidTerminal)
                 }
                 var context = RequestContext(request, terminal: terminal, tx: tx)
-                let outcome = try await body(&context)
+                var outcome = try await body(&context)
                 for event in context.audit {
                     try await AuditTrail.append(event, key: self.keys.auditChain, in: tx, now: request.now)
                 }
+                for event in context.unprovenRefusals {
+                    try await self.appendUnprovenRefusal(event, in: tx, now: request.now)
+                }
+                outcome.authenticated = context.authenticated
                 return outcome
             }
             metrics.count(request.kind, outcome.code)
@@ -118,7 +135,7 @@ public final class HostEngine: Sendable {
                     "ms": "\(Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15)",
                 ])
             }
-            return .respond(outcome.response)
+            return Processed(reply: .respond(outcome.response), authenticated: outcome.authenticated)
         } catch {
             metrics.count(request.kind, .systemMalfunction)
             // Nothing was committed (unless the commit itself failed: the outcome is then
@@ -127,7 +144,7 @@ public final class HostEngine: Sendable {
             logger.error("request failed; nothing committed, answered 96", metadata: [
                 "operation": "\(request.kind.auditName)", "terminal": "\(request.terminalID)", "error": "\(Self.loggable(error))",
             ])
-            return (try? signedResponse(request, .systemMalfunction)).map(Reply.respond) ?? .close
+            return Processed(reply: (try? signedResponse(request, .systemMalfunction)).map(Reply.respond) ?? .close, authenticated: false)
         }
     }
 

@@ -30,16 +30,17 @@ extension HostEngine {
             return try signedResponse(c, .invalidTerminal)
         }
         guard !c.terminal.isBlocked else {
-            c.recordRefusal(.terminalBlocked, "terminal blocked")
+            c.recordUnprovenRefusal(.terminalBlocked, "terminal blocked")
             return try signedResponse(c, .terminalBlocked)
         }
         let authenticated: AuthenticatedMessage
         do {
             authenticated = try MessageSignature.verify(c.request.frame, codec: codec, signer: SigningPublicKey(x963: signingKey))
         } catch {
-            c.recordRefusal(.securityViolation, "device signature does not verify")
+            c.recordUnprovenRefusal(.securityViolation, "device signature does not verify")
             return try signedResponse(c, .securityViolation)
         }
+        c.authenticated = true
         let session = c.terminal.currentSession ?? 0
         switch try await c.checkMessageLog(session: session) {
         case .retransmission(let response): return .retransmission(response, codec: codec)

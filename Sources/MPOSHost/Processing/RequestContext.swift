@@ -26,6 +26,8 @@ struct IncomingRequest: Sendable {
 struct Outcome: Sendable {
     let response: [UInt8]
     let code: ResponseCode
+    /// The request proved the terminal's key (set from the request's context by the engine).
+    var authenticated = false
 
     /// The stored response to a request answered before.
     static func retransmission(_ response: [UInt8], codec: ISO8583Codec) -> Outcome {
@@ -54,6 +56,10 @@ struct RequestContext {
     let tx: any HostTransaction
     /// The request's audit events, appended in order at the end of its transaction.
     private(set) var audit: [AuditEvent] = []
+    /// Refusals of a request that proved nothing: aggregated (``RefusalAggregator``).
+    private(set) var unprovenRefusals: [AuditEvent] = []
+    /// The request's signature, MAC or enrollment code verified: it came from the terminal.
+    var authenticated = false
 
     init(_ request: IncomingRequest, terminal: TerminalRecord, tx: any HostTransaction) {
         self.request = request; self.terminal = terminal; self.tx = tx
@@ -70,6 +76,12 @@ struct RequestContext {
     /// transaction commits (or not at all, if it does not).
     mutating func record(_ event: AuditEvent) {
         audit.append(event)
+    }
+
+    /// Records `<kind>.refused` for a request that proved nothing (its signature or MAC does not
+    /// verify, or its terminal is blocked): recorded, or only counted in a flood.
+    mutating func recordUnprovenRefusal(_ code: ResponseCode, _ details: String) {
+        unprovenRefusals.append(AuditEvent("\(kind.auditName).refused", actor: actor, subject: subject, outcome: code.rawValue, details: details))
     }
 
     /// Records `<kind>.refused` with the code as its outcome.

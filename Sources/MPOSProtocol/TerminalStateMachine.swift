@@ -10,7 +10,7 @@ public import MPOSCrypto
 ///     unenrolled ─enroll→ enrolling ─0810 00→ enrolled ─signOn→ signingOn ─0810 00→ signedIn
 ///         signedIn ─business request→ awaitingResponse ─0210→ signedIn
 ///         signedIn ─signOff→ signingOff ─0830→ enrolled (session keys erased; also on 12)
-///         signedIn ─signOn→ signingOn (a new session replaces the old one)
+///         signedIn ─signOn→ signingOn (a new session replaces the old one; a refusal keeps it)
 ///         enrolled or signedIn ─echo→ awaitingResponse ─0810→ where it was
 ///         any response A1 (keys outdated) → enrolled (session keys erased; sign on again)
 ///         a business response 12 (the host has no session) → enrolled (session keys erased)
@@ -67,12 +67,23 @@ public struct TerminalStateMachine: Sendable {
     /// The last STAN used: the SDK saves it before each request is sent, so STANs keep
     /// increasing across restarts.
     package private(set) var lastSTAN: Int
+    /// The latest field 7 sent. Field 7 never goes back: a request made after the device's clock
+    /// was stepped back carries this time again (with a higher STAN), so the host's rule that
+    /// signed requests come in order (docs/protocol.md §5.7) holds without waiting for the clock
+    /// to catch up — as long as that time is still within the host's skew.
+    package private(set) var lastTransmissionTime: Date?
     private let codec = ISO8583Codec(specification: .mpos)
 
     public init(credentials: Credentials, lastSTAN: Int = 0) {
         self.credentials = credentials
         self.state = credentials.isEnrolled ? .enrolled : .unenrolled
         self.lastSTAN = lastSTAN
+    }
+
+    /// With the latest field 7 sent, as the key store kept it.
+    package init(credentials: Credentials, lastSTAN: Int, lastTransmissionTime: Date?) {
+        self.init(credentials: credentials, lastSTAN: lastSTAN)
+        self.lastTransmissionTime = lastTransmissionTime
     }
 
     /// The session's keys while signed in (the SDK never needs them: requests are made here).
@@ -84,14 +95,16 @@ public struct TerminalStateMachine: Sendable {
 
     /// Puts back a request whose answer was still awaited when a simulator's process ended
     /// (its frame, as kept in the key store), so its retransmission — the same frame — can be
-    /// answered. Not for enrollment (its code is not kept). False if the frame is not one.
-    package mutating func restoreOutstandingRequest(_ frame: [UInt8]) -> Bool {
-        guard !state.isBusy, let message = try? codec.decode(frame), let kind = MessageKind(request: message), kind != .enrollment,
+    /// answered. An enrollment needs its code (to check the answer). False if the frame is not one.
+    package mutating func restoreOutstandingRequest(_ frame: [UInt8], enrollmentCode: EnrollmentCode? = nil) -> Bool {
+        guard !state.isBusy, let message = try? codec.decode(frame), let kind = MessageKind(request: message),
               message.text(MPOSField.terminalID) == credentials.terminalID, let stan = message.text(MPOSField.systemTraceAuditNumber),
-              kind.processingCode == nil || session != nil
+              kind.processingCode == nil || session != nil,
+              kind == .enrollment ? (enrollmentCode != nil && state == .unenrolled) : state != .unenrolled
         else { return false }
-        pending = Pending(kind: kind, stan: stan, enrollmentCode: nil, frame: frame)
+        pending = Pending(kind: kind, stan: stan, enrollmentCode: enrollmentCode, frame: frame)
         switch kind {
+        case .enrollment: state = .enrolling
         case .signOn: state = .signingOn
         case .signOff: state = .signingOff
         default: state = .awaitingResponse
@@ -99,10 +112,22 @@ public struct TerminalStateMachine: Sendable {
         return true
     }
 
+    /// The outstanding request's enrollment code, for a key store that keeps the request.
+    package var outstandingEnrollmentCode: EnrollmentCode? { pending?.enrollmentCode }
+
+    /// Gives up on an outstanding echo test, which changes nothing on either side: the
+    /// terminal is where it was, its STAN still used. False if the outstanding request is not one.
+    package mutating func forgetOutstandingEcho() -> Bool {
+        guard pending?.kind == .echoTest else { return false }
+        pending = nil
+        state = session == nil ? .enrolled : .signedIn
+        return true
+    }
+
     /// A signed-in terminal restored from its key store (a simulator whose every command is a
     /// new process). Requires the credentials of an enrolled terminal.
-    package init(credentials: Credentials, lastSTAN: Int, session: SessionKeys?) {
-        self.init(credentials: credentials, lastSTAN: lastSTAN)
+    package init(credentials: Credentials, lastSTAN: Int, session: SessionKeys?, lastTransmissionTime: Date? = nil) {
+        self.init(credentials: credentials, lastSTAN: lastSTAN, lastTransmissionTime: lastTransmissionTime)
         if let session, credentials.isEnrolled {
             self.session = session
             self.state = .signedIn
@@ -219,7 +244,12 @@ public struct TerminalStateMachine: Sendable {
             state = code == .approved ? .enrolled : .unenrolled
             return code == .approved ? .enrolled : .refused(code)
         case .signOn:
-            guard code == .approved else { eraseSession(); return .refused(code) }
+            // A refusal leaves the host's current session as it was (only A1, above, ends
+            // it): so here too.
+            guard code == .approved else {
+                state = session == nil ? .enrolled : .signedIn
+                return .refused(code)
+            }
             do {
                 guard let keySet = KeySetIdentifier(field: message.text(MPOSField.keySetIdentifier) ?? "") else {
                     throw ProtocolError(.missingOrUnexpectedField, "field 53 is missing")
@@ -275,6 +305,8 @@ public struct TerminalStateMachine: Sendable {
     private mutating func header(_ kind: MessageKind, time: Date) -> ISO8583Message {
         lastSTAN = lastSTAN % 999_999 + 1
         let stan = String(lastSTAN)
+        let time = max(time, lastTransmissionTime ?? time)
+        lastTransmissionTime = time
         return kind.request(transmissionTime: TransmissionDateTime(time).field,
                             stan: String(repeating: "0", count: 6 - stan.count) + stan, terminalID: credentials.terminalID)
     }

@@ -94,6 +94,13 @@ private final class Connection: Sendable {
                             return
                         }
                         exchange.finish(.success(Array(buffer: response)))
+                    } catch let error as FramingError where error.code == .tlsMismatch {
+                        // A TLS server cannot have taken the frame for a request.
+                        exchange.finish(.failure(FrameTransportError(.notDelivered, """
+                            the host answered in TLS: it serves TLS on this port and this terminal connects without it \
+                            (a TLS/plain mismatch): configure the host's certificate to connect with TLS
+                            """)))
+                        return
                     } catch {
                         exchange.finish(.failure(FrameTransportError(.connectionLost, "the connection failed: \(error)")))
                         return

@@ -43,10 +43,10 @@ public actor Terminal {
     private let keyStore: any TerminalKeyStore
     private let transport: any FrameTransport
     private let clock: @Sendable () -> Date
-    private var machine: TerminalStateMachine?
+    var machine: TerminalStateMachine?
     private var pending: Pending?
     private var operationRunning = false
-    private let observers: NIOLockedValueBox<Observers>
+    let observers: NIOLockedValueBox<Observers>
 
     /// A sent request awaiting its answer, with the state machine as it was before the request
     /// (restored only if the request certainly never left).
@@ -57,7 +57,7 @@ public actor Terminal {
         var mayHaveArrived = false
     }
 
-    private struct Observers {
+    struct Observers {
         var state: TerminalState
         var continuations: [Int: AsyncStream<TerminalState>.Continuation] = [:]
         var nextID = 0
@@ -76,7 +76,8 @@ public actor Terminal {
             throw Self.keyStoreError(error)
         }
         var machine = record.map {
-            TerminalStateMachine(credentials: $0.credentials, lastSTAN: $0.lastSTAN, session: configuration.keepsSessionAcrossRestarts ? $0.session : nil)
+            TerminalStateMachine(credentials: $0.credentials, lastSTAN: $0.lastSTAN, session: configuration.keepsSessionAcrossRestarts ? $0.session : nil,
+                                 lastTransmissionTime: $0.lastTransmissionTime)
         }
         self.configuration = configuration
         self.keyStore = keyStore
@@ -85,7 +86,7 @@ public actor Terminal {
         // A simulator's request still awaiting its answer when its last process ended: it
         // stays pending (resend or abandon), never to be made again under a new STAN.
         if configuration.keepsSessionAcrossRestarts, let record, let frame = record.pendingFrame, let before = machine,
-           machine?.restoreOutstandingRequest(frame) == true {
+           machine?.restoreOutstandingRequest(frame, enrollmentCode: record.pendingEnrollmentCode) == true {
             self.pending = Pending(frame: frame, request: Self.reference(frame, record.pendingDate ?? Date()), before: before, mayHaveArrived: true)
         }
         self.machine = machine
@@ -94,27 +95,6 @@ public actor Terminal {
 
     deinit {
         observers.withLockedValue { $0.continuations.values.forEach { $0.finish() } }
-    }
-
-    // MARK: Observation
-
-    /// The current state.
-    public nonisolated var state: TerminalState { observers.withLockedValue { $0.state } }
-
-    /// The current state, then every change, for as long as the caller iterates (each access
-    /// makes a new stream: any number of observers).
-    public nonisolated var states: AsyncStream<TerminalState> {
-        let (stream, continuation) = AsyncStream.makeStream(of: TerminalState.self)
-        let id = observers.withLockedValue { observers in
-            defer { observers.nextID += 1 }
-            return observers.nextID
-        }
-        continuation.onTermination = { [observers] _ in observers.withLockedValue { _ = $0.continuations.removeValue(forKey: id) } }
-        observers.withLockedValue { observers in
-            observers.continuations[id] = continuation
-            continuation.yield(observers.state)
-        }
-        return stream
     }
 
     /// The terminal ID, once enrollment has begun.
@@ -332,6 +312,13 @@ public actor Terminal {
             if configuration.keepsSessionAcrossRestarts { try? await saveRecord() }
             throw TerminalError(.transport, "The host cannot be reached and nothing was sent: check the network and try again (\(problem))")
         }
+        // An echo test changes nothing on either side: no outcome to settle, nothing to resend.
+        if pending.request.operation == .echoTest, machine?.forgetOutstandingEcho() == true {
+            self.pending = nil
+            publish()
+            if configuration.keepsSessionAcrossRestarts { try? await saveRecord() }
+            throw TerminalError(.noAnswer, "No answer to the echo test (\(problem)): nothing changed here or at the host; check the network and try again")
+        }
         self.pending = pending
         throw TerminalError(.outcomeUnknown, """
             No answer from the host: the outcome of the \(pending.request.operation) is unknown. Resend it (do not start it \
@@ -376,24 +363,10 @@ public actor Terminal {
     /// answer, if so configured.
     private func record(of machine: TerminalStateMachine, pendingFrame: [UInt8]? = nil, at time: Date? = nil) -> TerminalKeyRecord {
         let keeps = configuration.keepsSessionAcrossRestarts
-        return TerminalKeyRecord(credentials: machine.credentials, lastSTAN: machine.lastSTAN, session: keeps ? machine.sessionKeys : nil,
-                                 pendingFrame: keeps ? pendingFrame : nil, pendingDate: keeps ? time : nil)
-    }
-
-    /// Check values of the keys the terminal holds while signed in (nil otherwise): for
-    /// people comparing keys, e.g. two terminals' or two sessions'. Never the keys.
-    public var keyCheckValues: KeyCheckValues? {
-        guard let machine, let session = machine.sessionKeys, let masterKey = machine.credentials.masterKey else { return nil }
-        return try? KeyCheckValues(masterKey: masterKey.checkValue().hex, pinKey: session.pinKey.checkValue().hex,
-                                   macKey: session.macKey.checkValue().hex, dataKey: session.dataKey.checkValue().hex)
-    }
-
-    private func publish() {
-        let state = TerminalState(machine?.state)
-        observers.withLockedValue { observers in
-            guard observers.state != state else { return }
-            observers.state = state
-            for continuation in observers.continuations.values { continuation.yield(state) }
-        }
+        var record = TerminalKeyRecord(credentials: machine.credentials, lastSTAN: machine.lastSTAN, session: keeps ? machine.sessionKeys : nil,
+                                       pendingFrame: keeps ? pendingFrame : nil, pendingDate: keeps ? time : nil)
+        record.lastTransmissionTime = machine.lastTransmissionTime
+        if keeps, pendingFrame != nil { record.pendingEnrollmentCode = machine.outstandingEnrollmentCode }
+        return record
     }
 }

@@ -117,6 +117,9 @@ extension ErrorCodeOf where Domain == TerminalError {
     /// The request may have reached the host but no valid answer came back, even after
     /// retransmissions: see ``TerminalError/pendingRequest`` and ``Terminal/resendPendingRequest()``.
     public static var outcomeUnknown: Self { Self("outcomeUnknown") }
+    /// An echo test got no answer: it changes nothing, so there is nothing to settle — the
+    /// terminal is where it was.
+    public static var noAnswer: Self { Self("noAnswer") }
     /// The host could not be reached and the request certainly did not leave the terminal.
     public static var transport: Self { Self("transport") }
     /// The host's answer was well authenticated but unusable (e.g. sign-on keys that do not unwrap).

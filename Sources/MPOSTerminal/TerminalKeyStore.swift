@@ -41,6 +41,11 @@ public struct TerminalKeyRecord: Sendable {
     /// the session (a simulator's next process must resend it, never make it anew).
     package var pendingFrame: [UInt8]?
     package var pendingDate: Date?
+    /// A pending enrollment's one-time code, without which its answer cannot be checked; gone
+    /// with the pending frame once answered.
+    package var pendingEnrollmentCode: EnrollmentCode?
+    /// The latest field 7 sent (field 7 never goes back, even after the clock is stepped back).
+    package var lastTransmissionTime: Date?
 
     package init(credentials: TerminalStateMachine.Credentials, lastSTAN: Int, session: SessionKeys?,
                  pendingFrame: [UInt8]? = nil, pendingDate: Date? = nil) {
@@ -59,7 +64,8 @@ public struct TerminalKeyRecord: Sendable {
                             masterKey: parts.masterKey.map { Data($0) }, masterKeyModeOfUse: parts.masterKeyModeOfUse.map { String($0.character) },
                             masterKeyExportability: parts.masterKeyExportability.map { String($0.character) }, masterKeySet: parts.masterKeySet,
                             session: session.map(StoredSession.init), pendingFrame: pendingFrame.map { Data($0) },
-                            pendingDate: pendingDate?.timeIntervalSince1970)
+                            pendingDate: pendingDate?.timeIntervalSince1970, pendingEnrollmentCode: pendingEnrollmentCode?.unsafeDisplayText,
+                            lastTransmissionTime: lastTransmissionTime?.timeIntervalSince1970)
         return try Array(JSONEncoder().encode(stored))
     }
 
@@ -88,6 +94,8 @@ public struct TerminalKeyRecord: Sendable {
         lastSTAN = stored.lastSTAN
         pendingFrame = stored.pendingFrame.map(Array.init)
         pendingDate = stored.pendingDate.map(Date.init(timeIntervalSince1970:))
+        pendingEnrollmentCode = stored.pendingEnrollmentCode.flatMap { try? EnrollmentCode(text: $0) }
+        lastTransmissionTime = stored.lastTransmissionTime.map(Date.init(timeIntervalSince1970:))
         do {
             session = try stored.session?.keys()
         } catch {
@@ -111,6 +119,9 @@ public struct TerminalKeyRecord: Sendable {
         var session: StoredSession?
         var pendingFrame: Data?
         var pendingDate: Double?
+        // Added in place: absent from records written before them, which read as nil.
+        var pendingEnrollmentCode: String?
+        var lastTransmissionTime: Double?
     }
 
     /// A session's three keys (with their modes) and its key set.

@@ -130,7 +130,7 @@ func perform(_ options: TerminalOptions, _ what: String, _ body: (Terminal, Repo
         let status: Int32
         switch error.code {
         case .outcomeUnknown: status = 2
-        case .transport: status = 3
+        case .transport, .noAnswer: status = 3
         case .wrongState, .keyStore, .invalidInput, .invalidResponse: status = 4
         default: status = 1
         }
@@ -188,14 +188,26 @@ final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler, @un
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         timer?.cancel()
-        handshake.fail(error)
+        handshake.fail(TLSHandshakeFailed(reason: "\(error)"))
         context.fireErrorCaught(error)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
-        handshake.fail(ChannelError.ioOnClosedChannel)
+        handshake.fail(TLSHandshakeFailed(reason: "the host closed the connection"))
         context.fireChannelInactive()
+    }
+}
+
+/// A TLS handshake that did not complete: most often a host serving plain TCP.
+struct TLSHandshakeFailed: Error, CustomStringConvertible {
+    let reason: String
+
+    var description: String {
+        """
+        the TLS handshake failed (\(reason)). If the host serves plain TCP (started without --tls), this is a TLS/plain \
+        mismatch: connect without --tls-certificate. Otherwise check that --tls-certificate is this host's certificate
+        """
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import MPOSTestSupport
+import Testing
 
 /// `mpos-host serve` in its own process on a temporary data directory, and `mpos-host`
 /// administration commands against the same directory: what an operator runs.
@@ -16,11 +17,18 @@ final class HostProcess: @unchecked Sendable {
     }
 
     /// Starts a host (creating its store) and waits for its "listening on" line.
-    static func start(dataDirectory: URL? = nil, arguments: [String] = [], logFile: URL? = nil) async throws -> HostProcess {
+    /// - Parameter descriptorLimit: started under `ulimit -n` (soft and hard) of this.
+    static func start(dataDirectory: URL? = nil, arguments: [String] = [], logFile: URL? = nil, descriptorLimit: Int? = nil) async throws -> HostProcess {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mpos-e2e-\(UUID().uuidString)")
         let process = Process()
-        process.executableURL = ProcessRunner.executable("mpos-host")
-        process.arguments = ["serve", "--data-dir", directory.path, "--port", "0"] + (arguments.contains("--admin-port") ? [] : ["--admin-port", "0"]) + arguments
+        let serve = ["serve", "--data-dir", directory.path, "--port", "0"] + (arguments.contains("--admin-port") ? [] : ["--admin-port", "0"]) + arguments
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", ProcessRunner.executable("mpos-host").path] + serve
+        } else {
+            process.executableURL = ProcessRunner.executable("mpos-host")
+            process.arguments = serve
+        }
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "MPOS_LMK")
         process.environment = environment
@@ -87,6 +95,17 @@ final class HostProcess: @unchecked Sendable {
         let fields = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
         guard let id = fields["terminal_id"], let code = fields["enrollment_code"] else { throw Failure(description: "no terminal in \(json)") }
         return (id, code)
+    }
+
+    var processIdentifier: Int32 { process.processIdentifier }
+
+    /// CPU time the process has used (user and system), in clock ticks (1/100 s on Linux).
+    func cpuTicks() throws -> Int {
+        let stat = try String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)
+        // Fields after the command name (in parentheses, which may hold spaces): utime and
+        // stime are the 12th and 13th of them.
+        let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
+        return try #require(Int(fields[11])) + #require(Int(fields[12]))
     }
 
     /// SIGTERM, and waits for the process to end; returns its exit status.

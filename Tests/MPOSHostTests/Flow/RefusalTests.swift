@@ -303,6 +303,10 @@ struct RefusalTests {
     func staleTime(backend: StoreBackend) async throws {
         try await HostHarness.run(backend) { h in
             var terminal = try await h.terminal()
+            // The SDK never sends a field 7 earlier than its last: a state machine that has
+            // forgotten its last time stands in for a terminal that would.
+            terminal.machine = TerminalStateMachine(credentials: terminal.machine.credentials, lastSTAN: terminal.machine.lastSTAN,
+                                                    session: terminal.machine.sessionKeys)
             let frame = try terminal.cardOpeningFrame(card: HostHarness.cardNumber(24), machine: &terminal.machine, at: h.clock.now.addingTimeInterval(-600))
             #expect(try await terminal.send(frame) == .answered(.staleMessage, retrievalReference: nil))
             var late = terminal.machine

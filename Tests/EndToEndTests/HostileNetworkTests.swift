@@ -1,4 +1,7 @@
 import Foundation
+import ISO8583
+import MPOSCrypto
+import MPOSProtocol
 import MPOSTerminal
 import MPOSTestSupport
 import NIOConcurrencyHelpers
@@ -67,6 +70,55 @@ struct HostileNetworkTests {
         #expect(try await ProcessRunner.run("/usr/bin/prlimit", ["--pid", pid, "--nofile=4096:"]).status == 0)
         let terminal = try await EndToEndTests.terminal(host)
         try await terminal.echo()
+    }
+
+    /// Collects what a raw connection receives; says when it closes.
+    final class RawConnection: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let received = NIOLockedValueBox(0)
+        let closed = NIOLockedValueBox(false)
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let count = unwrapInboundIn(data).readableBytes
+            received.withLockedValue { $0 += count }
+        }
+        func channelInactive(context: ChannelHandlerContext) { closed.withLockedValue { $0 = true } }
+    }
+
+    @Test("one client cannot hold the connection table with well-formed echoes of an unknown terminal: terminals still get in, the flood is closed")
+    func connectionTableHold() async throws {
+        let host = try await EndToEndTests.host(["--max-connections", "40", "--unauthenticated-timeout", "3"], backend: .sqlite)
+        defer { host.stop(); host.removeData() }
+        let codec = ISO8583Codec(specification: .mpos)
+        var flood: [(channel: any Channel, handler: RawConnection)] = []
+        defer { flood.forEach { $0.channel.close(promise: nil) } }
+        for index in 0..<40 {
+            let handler = RawConnection()
+            // From another loopback address than the terminals': the attacker is one address.
+            let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(to: try SocketAddress(ipAddress: "127.0.0.2", port: 0))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                }
+            let channel = try await bootstrap.connect(host: "127.0.0.1", port: host.port).get()
+            let stan = String(format: "%06d", index + 1)
+            let echo = try MessageSignature.sign(MessageKind.echoTest.request(transmissionTime: TransmissionDateTime(Date()).field, stan: stan, terminalID: "99999999"),
+                                                 with: SigningPrivateKey(), codec: codec)
+            // A refused connection may be closed before this is written.
+            try? await channel.writeAndFlush(ByteBuffer(bytes: [UInt8(echo.count >> 8), UInt8(echo.count & 0xFF)] + echo))
+            flood.append((channel, handler))
+        }
+        // A quarter of the table (10) for connections that proved nothing: the rest were refused.
+        try await Deadline.poll("the flood's answers and refusals", within: .seconds(10)) {
+            flood.filter { !$0.handler.closed.withLockedValue { $0 } }.count <= 10
+        }
+        let terminal = try await EndToEndTests.terminal(host)
+        try await terminal.echo()
+        _ = try await terminal.openCard(cardNumber: EndToEndTests.card(3), identityType: "01", identityNumber: EndToEndTests.identityNumber,
+                                        pinPad: EndToEndTests.FixedPINPad(pin: EndToEndTests.pin))
+        try await Deadline.poll("the flood closed at the unauthenticated timeout", within: .seconds(10)) {
+            flood.allSatisfy { $0.handler.closed.withLockedValue { $0 } }
+        }
+        #expect(flood.contains { $0.handler.received.withLockedValue { $0 } > 0 }, "an unknown terminal's echo is still answered (03)")
     }
 
     @Test("a second serve on the same SQLite data directory refuses to start, naming the first")

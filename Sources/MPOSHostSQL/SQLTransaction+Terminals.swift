@@ -5,6 +5,10 @@ extension SQLTransaction: TerminalRows, SessionRows, SequenceRows, MessageLogRow
         try await fetchOne(Tables.terminals, "WHERE id = \(p(1))", [.text(id)], lock: true)
     }
 
+    public func terminalSnapshot(id: String) async throws -> TerminalRecord? {
+        try await fetchOne(Tables.terminals, "WHERE id = \(p(1))", [.text(id)], lock: false)
+    }
+
     public func terminals() async throws -> [TerminalRecord] {
         try await fetch(Tables.terminals, "ORDER BY id")
     }

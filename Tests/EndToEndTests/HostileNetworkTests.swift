@@ -72,14 +72,26 @@ struct HostileNetworkTests {
         try await terminal.echo()
     }
 
-    /// Collects what a raw connection receives; says when it closes.
+    /// Counts the bytes and the whole frames a raw connection receives; says when it closes.
     final class RawConnection: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         let received = NIOLockedValueBox(0)
+        let frames = NIOLockedValueBox(0)
+        private let pending = NIOLockedValueBox<[UInt8]>([])
         let closed = NIOLockedValueBox(false)
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let count = unwrapInboundIn(data).readableBytes
-            received.withLockedValue { $0 += count }
+            let bytes = Array(buffer: unwrapInboundIn(data))
+            received.withLockedValue { $0 += bytes.count }
+            let whole = pending.withLockedValue { pending -> Int in
+                pending += bytes
+                var count = 0
+                while pending.count >= 2, pending.count >= 2 + (Int(pending[0]) << 8 | Int(pending[1])) {
+                    pending.removeFirst(2 + (Int(pending[0]) << 8 | Int(pending[1])))
+                    count += 1
+                }
+                return count
+            }
+            frames.withLockedValue { $0 += whole }
         }
         func channelInactive(context: ChannelHandlerContext) { closed.withLockedValue { $0 = true } }
     }
@@ -119,6 +131,57 @@ struct HostileNetworkTests {
             flood.allSatisfy { $0.handler.closed.withLockedValue { $0 } }
         }
         #expect(flood.contains { $0.handler.received.withLockedValue { $0 } > 0 }, "an unknown terminal's echo is still answered (03)")
+    }
+
+    /// What the store has made durable so far: the size of SQLite's write-ahead log (which only
+    /// grows between checkpoints), or PostgreSQL's next transaction ID (a transaction gets one
+    /// only when it writes: a row lock counts). A transaction that changes nothing adds to neither.
+    /// (The PostgreSQL server is shared with the suites running beside this one: its figure is
+    /// only meaningful when this test runs alone.)
+    static func durableWork(_ host: HostProcess, _ backend: HostBackend) async throws -> Int {
+        switch backend {
+        case .sqlite:
+            let wal = host.dataDirectory.appendingPathComponent("mpos.sqlite-wal").path
+            return (try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+        case .postgres:
+            let run = try await ProcessRunner.run("/usr/bin/psql", [try #require(HostBackend.postgresURL), "-Atc",
+                                                                    "SELECT pg_snapshot_xmax(pg_current_snapshot())"])
+            return try #require(Int(run.output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(run.error)")
+        }
+    }
+
+    @Test("a flood of forged echoes naming a real terminal: each answered 63, one audit entry, nothing written durably per request", arguments: HostBackend.allCases)
+    func forgedEchoFlood(backend: HostBackend) async throws {
+        let host = try await EndToEndTests.host(backend: backend)
+        defer { host.stop(); host.removeData() }
+        let terminal = try await EndToEndTests.terminal(host)
+        let id = try #require(await terminal.terminalID)
+        let codec = ISO8583Codec(specification: .mpos)
+        let handler = RawConnection()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) } }
+            .connect(host: "127.0.0.1", port: host.port).get()
+        defer { channel.close(promise: nil) }
+        let before = try await Self.durableWork(host, backend)
+        for index in 0..<500 {
+            // Signed with a key that is not the terminal's.
+            let echo = try MessageSignature.sign(MessageKind.echoTest.request(transmissionTime: TransmissionDateTime(Date()).field,
+                                                                              stan: String(format: "%06d", 900_000 + index), terminalID: id),
+                                                 with: SigningPrivateKey(), codec: codec)
+            try await channel.writeAndFlush(ByteBuffer(bytes: [UInt8(echo.count >> 8), UInt8(echo.count & 0xFF)] + echo))
+        }
+        try await Deadline.poll("500 answers", within: .seconds(60)) { handler.frames.withLockedValue { $0 } >= 500 || handler.closed.withLockedValue { $0 } }
+        #expect(!handler.closed.withLockedValue { $0 }, "every forged echo answered on the one connection")
+        let work = try await Self.durableWork(host, backend) - before
+        if backend == .sqlite {
+            // One audit row and its commit are a few KiB of log; 500 were about 2 MB.
+            #expect(work < 64 * 1024, "\(work) bytes of write-ahead log for 500 forged requests")
+        } else if ProcessInfo.processInfo.environment["MPOS_MEASURE_FLOOD"] != nil {
+            print("forged-echo flood on PostgreSQL: \(work) transaction IDs assigned for 500 requests")
+        }
+        let refused = try await host.admin(["audit", "tail", "--count", "20"]).split(separator: "\n").filter { $0.contains("echo.refused") }
+        #expect(refused.count == 1, "one audit entry; the other 499 counted until the minute ends")
+        try await terminal.echo()
     }
 
     @Test("a second serve on the same SQLite data directory refuses to start, naming the first")

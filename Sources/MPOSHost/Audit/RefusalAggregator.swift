@@ -47,6 +47,11 @@ final class RefusalAggregator: Sendable {
         self.capacity = capacity
     }
 
+    /// Whether refusals like `key` are being counted now (a flood is under way).
+    func isCounting(_ key: Key, now: Date) -> Bool {
+        windows.withLockedValue { windows in windows[key].map { now.timeIntervalSince($0.opened) < window } ?? false }
+    }
+
     func decide(_ key: Key, now: Date) -> Decision {
         windows.withLockedValue { windows in
             if var open = windows[key], now.timeIntervalSince(open.opened) < window {

@@ -1,4 +1,6 @@
 public import Foundation
+import MPOSCrypto
+import MPOSProtocol
 
 extension HostEngine {
     /// Appends a refusal of a request that proved nothing, unless a flood of the same is being
@@ -12,6 +14,26 @@ extension HostEngine {
             event.details += "; \(earlier) more like it since \(Self.auditTime(since)) were counted, not recorded one by one"
         }
         try await AuditTrail.append(event, key: keys.auditChain, in: tx, now: now)
+    }
+
+    /// While forged signed requests naming this terminal are being counted (a flood), their
+    /// signature is checked against an unlocked read of the terminal, outside any transaction
+    /// that writes: one that does not verify is answered `63` and counted, at no durable cost
+    /// (on PostgreSQL the request's row lock would be a commit of its own). One that verifies,
+    /// or any doubt, takes the usual path.
+    func refuseForgedSignatureEarly(_ request: IncomingRequest) async -> Processed? {
+        let key = RefusalAggregator.Key(terminalID: "terminal:\(request.terminalID)", event: "\(request.kind.auditName).refused",
+                                        outcome: ResponseCode.securityViolation.rawValue)
+        guard refusalAggregator.isCounting(key, now: request.now),
+              let terminal = try? await store.transaction({ tx in try await tx.terminalSnapshot(id: request.terminalID) }),
+              terminal.enrollment == .enrolled, !terminal.isBlocked, let signingKey = terminal.deviceSigningKey,
+              let signer = try? SigningPublicKey(x963: signingKey),
+              (try? MessageSignature.verify(request.frame, codec: codec, signer: signer)) == nil,
+              let response = try? signedResponse(request, .securityViolation)
+        else { return nil }
+        guard refusalAggregator.decide(key, now: request.now) == .count else { return nil }
+        metrics.count(request.kind, .securityViolation)
+        return Processed(reply: .respond(response), authenticated: false)
     }
 
     /// Writes the counts of floods whose window has ended (every count, with `everything`: at

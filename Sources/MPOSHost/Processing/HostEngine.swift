@@ -91,9 +91,13 @@ public final class HostEngine: Sendable {
         }
         switch kind {
         case .enrollment: return await run(request) { c in try await Enrollment().apply(&c, host: self) }
-        case .signOn: return await run(request) { c in try await self.networkRequest(SignOn(), &c) }
-        case .signOff: return await run(request) { c in try await self.networkRequest(SignOff(), &c) }
-        case .echoTest: return await run(request) { c in try await self.networkRequest(EchoTest(), &c) }
+        case .signOn, .signOff, .echoTest:
+            if let refused = await refuseForgedSignatureEarly(request) { return refused }
+            switch kind {
+            case .signOn: return await run(request) { c in try await self.networkRequest(SignOn(), &c) }
+            case .signOff: return await run(request) { c in try await self.networkRequest(SignOff(), &c) }
+            default: return await run(request) { c in try await self.networkRequest(EchoTest(), &c) }
+            }
         case .cardOpening:
             // The operation's cryptography, done here — in parallel with other requests — when
             // this node holds the session's keys; the transaction checks it applies.

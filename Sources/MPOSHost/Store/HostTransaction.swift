@@ -30,6 +30,8 @@ public protocol OperatorRows: Sendable {
 public protocol TerminalRows: Sendable {
     /// Locked until the transaction ends.
     func terminal(id: String) async throws -> TerminalRecord?
+    /// Not locked (on PostgreSQL a row lock is a write): for a check that decides nothing durable.
+    func terminalSnapshot(id: String) async throws -> TerminalRecord?
     func terminals() async throws -> [TerminalRecord]
     func insertTerminal(_ record: TerminalRecord) async throws
     func updateTerminal(_ record: TerminalRecord) async throws

@@ -1,5 +1,5 @@
 import MPOSTransport
-import NIOCore
+public import NIOCore
 
 /// Closes a connection whose first frame does not begin, or whose frame, once begun, is not
 /// complete, within `deadline`: a client that sends half a frame and stalls (or trickles a
@@ -8,24 +8,25 @@ import NIOCore
 ///
 /// It sits after the frame decoder, which reads the length prefixes: a timer is armed when a
 /// frame begins (``FramingEvent/frameBegun``) and stopped when a frame arrives whole.
-final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
+public final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
 
     private let deadline: TimeAmount
     private var timer: Scheduled<Void>?
 
-    init(deadline: TimeAmount) { self.deadline = deadline }
+    /// Public so that the fuzz package (Fuzz/) can drive it in an EmbeddedChannel.
+    public init(deadline: TimeAmount) { self.deadline = deadline }
 
     /// A new connection must begin its first frame within the deadline too (after its TLS
     /// handshake, which this handler sits behind): a connection opened and left silent would
     /// otherwise hold a slot until the idle timeout.
-    func channelActive(context: ChannelHandlerContext) {
+    public func channelActive(context: ChannelHandlerContext) {
         arm(context)
         context.fireChannelActive()
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    public func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { arm(context) }
     }
 
@@ -40,7 +41,7 @@ final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .frameBegun? = event as? FramingEvent {
             arm(context)
             return
@@ -49,13 +50,13 @@ final class FrameDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     /// A whole frame: its deadline is met.
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         timer?.cancel()
         timer = nil
         context.fireChannelRead(data)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
         context.fireChannelInactive()

@@ -186,13 +186,16 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         // The load generator behind `mpos-terminal load`: simulated terminals (the SDK, real
-        // sockets), open or closed loop, HDR latency histograms, the record of approvals.
+        // sockets), open or closed loop, HDR latency histograms, the record of approvals, and
+        // the proxy that injects faults between the terminals and the host.
         .target(
             name: "MPOSLoad",
             dependencies: [
-                "MPOSTerminal", "MPOSProtocol", "MPOSCrypto",
+                "MPOSTerminal", "MPOSProtocol", "MPOSCrypto", "MPOSTransport",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
         ),

@@ -85,14 +85,18 @@ public struct LoadPlan: Sendable {
     /// How long an operation whose outcome is unknown (the host went away) is resent before it
     /// is given up.
     public var unknownOutcomeGrace: Duration
+    /// Faults to inject: the terminals then connect through a ``FaultProxy`` (plain
+    /// connections only), and their clocks are skewed. `nil`: straight to the host.
+    public var faults: FaultPlan?
 
     public init(terminals: [LoadTerminal], operatorNumber: String, operatorKey: String, connection: TerminalConfiguration,
                 duration: Duration, rate: Double? = nil, contractShare: Double = 0.8, signOnShare: Double = 0, setupConcurrency: Int = 200,
-                runID: Int = LoadPlan.defaultRunID(), unknownOutcomeGrace: Duration = .seconds(60)) {
+                runID: Int = LoadPlan.defaultRunID(), unknownOutcomeGrace: Duration = .seconds(60), faults: FaultPlan? = nil) {
         self.terminals = terminals; self.operatorNumber = operatorNumber; self.operatorKey = operatorKey
         self.connection = connection; self.duration = duration; self.rate = rate; self.contractShare = contractShare
         self.signOnShare = signOnShare
         self.setupConcurrency = setupConcurrency; self.runID = runID; self.unknownOutcomeGrace = unknownOutcomeGrace
+        self.faults = faults
     }
 
     /// Tens of seconds since 1970, modulo 10,000: distinct for runs started 10 s apart, for

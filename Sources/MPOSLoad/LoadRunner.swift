@@ -10,7 +10,7 @@ import NIOConcurrencyHelpers
 /// away) is resent, the same frame, until it is answered or the grace runs out; an approved
 /// one is recorded with its reference.
 public struct LoadRunner: Sendable {
-    public let plan: LoadPlan
+    public private(set) var plan: LoadPlan
     /// Called once a second with the last second's figures.
     public var progress: @Sendable (LoadProgress) -> Void
 
@@ -24,6 +24,28 @@ public struct LoadRunner: Sendable {
     }
 
     public func run(recorder: ApprovalRecorder? = nil) async throws -> LoadSummary {
+        guard let faults = plan.faults else { return try await runTerminals(recorder: recorder) }
+        guard plan.connection.channelInitializer == nil else {
+            throw Failure(description: "faults are injected into plain connections only (the proxy reads the frames): not with TLS")
+        }
+        let proxy = try await FaultProxy.start(plan: faults, host: plan.connection.host, port: plan.connection.port,
+                                               connectTimeout: plan.connection.connectTimeout)
+        var proxied = self
+        proxied.plan.connection.host = "127.0.0.1"
+        proxied.plan.connection.port = proxy.port
+        let outcome: Result<LoadSummary, any Error>
+        do { outcome = .success(try await proxied.runTerminals(recorder: recorder)) } catch { outcome = .failure(error) }
+        await proxy.stop()
+        var summary = try outcome.get()
+        var counters = proxy.counters
+        let offsets = plan.terminals.indices.map { faults.clockOffset(forTerminal: $0) }
+        counters.skewedTerminals = offsets.filter { $0 != 0 }.count
+        counters.largestSkewSeconds = offsets.map(abs).max() ?? 0
+        summary.faults = counters
+        return summary
+    }
+
+    private func runTerminals(recorder: ApprovalRecorder?) async throws -> LoadSummary {
         let statistics = LoadStatistics()
         let (slots, stormSeconds) = try await setUp(statistics)
         let clock = ContinuousClock()
@@ -87,13 +109,19 @@ public struct LoadRunner: Sendable {
 
     private func setUp(_ statistics: LoadStatistics) async throws -> (slots: [TerminalSlot], stormSeconds: Double) {
         guard !plan.terminals.isEmpty else { throw Failure(description: "no terminals to run") }
+        let firstFailure = NIOLockedValueBox<String?>(nil)
         let enrolled = try await limited(plan.terminals.enumerated().map { $0 }) { index, terminal -> TerminalSlot? in
             do {
-                let sdk = try await Terminal(configuration: plan.connection, keyStore: InMemoryKeyStore())
-                try await sdk.enroll(terminalID: terminal.terminalID, enrollmentCode: terminal.enrollmentCode)
+                let offset = plan.faults?.clockOffset(forTerminal: index) ?? 0
+                let sdk = try await Terminal(configuration: plan.connection, keyStore: InMemoryKeyStore(),
+                                             clock: { Date().addingTimeInterval(offset) })
+                try await settling(sdk, statistics) {
+                    try await sdk.enroll(terminalID: terminal.terminalID, enrollmentCode: terminal.enrollmentCode)
+                }
                 return TerminalSlot(index: index, id: terminal.terminalID, terminal: sdk)
             } catch {
                 await statistics.error("enrollment: \(Self.kind(of: error))")
+                firstFailure.withLockedValue { $0 = $0 ?? "enrollment of \(terminal.terminalID): \(error)" }
                 return nil
             }
         }.compactMap { $0 }
@@ -102,22 +130,30 @@ public struct LoadRunner: Sendable {
         let signedOn = try await limited(enrolled) { slot -> TerminalSlot? in
             let started = clock.now
             do {
-                _ = try await slot.terminal.signOn(operatorNumber: plan.operatorNumber, operatorKey: plan.operatorKey)
+                try await settling(slot.terminal, statistics) {
+                    _ = try await slot.terminal.signOn(operatorNumber: plan.operatorNumber, operatorKey: plan.operatorKey)
+                }
                 await statistics.record(.signOnStorm, clock.now - started)
                 return slot
             } catch {
                 await statistics.error("sign-on: \(Self.kind(of: error))")
+                firstFailure.withLockedValue { $0 = $0 ?? "sign-on of \(slot.id): \(error)" }
                 return nil
             }
         }.compactMap { $0 }
         let stormSeconds = (clock.now - stormStart).seconds
-        guard !signedOn.isEmpty else { throw Failure(description: "no terminal could enroll and sign on") }
+        guard !signedOn.isEmpty else {
+            // The SDK's messages hold no secret: the first one says why (a TLS mismatch, codes already used, the host down).
+            throw Failure(description: "no terminal could enroll and sign on; the first failure: \(firstFailure.withLockedValue { $0 } ?? "none recorded")")
+        }
         // Each terminal's first card, which its contract signings use until it opens another.
         let ready = try await limited(signedOn) { slot -> TerminalSlot? in
             let card = plan.cardNumber(serial: slot.index)
             do {
-                _ = try await slot.terminal.openCard(cardNumber: card, identityType: Context.identityType, identityNumber: Context.identityNumber,
-                                                     pinPad: Context.pinPad)
+                try await settling(slot.terminal, statistics) {
+                    _ = try await slot.terminal.openCard(cardNumber: card, identityType: Context.identityType, identityNumber: Context.identityNumber,
+                                                         pinPad: Context.pinPad)
+                }
             } catch let error as TerminalError where error.code == .cardAlreadyOpened {
                 // A run restarted with the same run ID: the card is there.
             } catch {
@@ -128,6 +164,16 @@ public struct LoadRunner: Sendable {
             return slot
         }.compactMap { $0 }
         return (ready, stormSeconds)
+    }
+
+    /// Runs a setup step; an outcome unknown is settled as in the run (resent until answered
+    /// or the grace is over), so that a lost answer does not cost the run a terminal.
+    private func settling(_ terminal: Terminal, _ statistics: LoadStatistics, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as TerminalError where error.code == .outcomeUnknown {
+            _ = try await Context.settle(terminal, grace: plan.unknownOutcomeGrace, statistics).get()
+        }
     }
 
     /// Runs `body` on every element, at most `setupConcurrency` at once; results in order.
@@ -235,7 +281,7 @@ struct Context: Sendable {
                     cardNumber: card, identityType: Self.identityType, identityNumber: Self.identityNumber, pinPad: Self.pinPad)))
             }
         } catch let error as TerminalError where error.code == .outcomeUnknown {
-            outcome = await settle(slot)
+            outcome = await Self.settle(slot.terminal, grace: plan.unknownOutcomeGrace, statistics)
         } catch {
             outcome = .failure(error)
         }
@@ -257,20 +303,22 @@ struct Context: Sendable {
     }
 
     /// Resends the unanswered request (the same frame) until the host answers or the grace
-    /// runs out; then gives it up, counted as `unknown`.
-    private func settle(_ slot: TerminalSlot) async -> Result<CompletedRequest, any Error> {
-        let until = ContinuousClock.now + plan.unknownOutcomeGrace
+    /// runs out; then gives it up, counted as `unknown`. Both counted in the summary.
+    static func settle(_ terminal: Terminal, grace: Duration, _ statistics: LoadStatistics) async -> Result<CompletedRequest, any Error> {
+        await statistics.outcomeUnknown()
+        let until = ContinuousClock.now + grace
         while ContinuousClock.now < until {
             try? await Task.sleep(for: .milliseconds(500))
             do {
-                return .success(try await slot.terminal.resendPendingRequest())
+                return .success(try await terminal.resendPendingRequest())
             } catch let error as TerminalError where error.code == .outcomeUnknown {
                 continue
             } catch {
                 return .failure(error)
             }
         }
-        _ = try? await slot.terminal.abandonPendingRequest()
+        _ = try? await terminal.abandonPendingRequest()
+        await statistics.outcomeGivenUp()
         return .failure(LoadRunner.Failure(description: "unknown"))
     }
 

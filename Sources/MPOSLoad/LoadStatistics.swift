@@ -26,6 +26,13 @@ public struct LoadSummary: Sendable, Codable, Equatable {
     /// The sign-on storm: how long until every terminal was signed in, all starting together
     /// (at most `setupConcurrency` at once).
     public var signOnStormSeconds: Double
+    /// Requests whose outcome was unknown once the SDK's own retransmissions were spent, so the
+    /// run resent them (setup included), and of those the ones still unanswered after the
+    /// grace, given up (`errors["unknown"]` in the run): after a clean run, 0.
+    public var unknownOutcomes = 0
+    public var unknownOutcomesLeft = 0
+    /// The faults injected (`--faults`), or nil.
+    public var faults: FaultCounters?
     /// Approved card openings and contract signings: the operations the record holds.
     public var approved: Int {
         [LoadOperation.cardOpening, .contractSigning].reduce(0) { $0 + (operations[$1.name]?.count ?? 0) }
@@ -54,6 +61,8 @@ actor LoadStatistics {
     private var errors: [String: Int] = [:]
     private var totalCompleted = 0
     private var errorCount = 0
+    private var unknownOutcomes = 0
+    private var unknownOutcomesLeft = 0
 
     static func histogram() -> Histogram<UInt64> {
         Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
@@ -71,6 +80,9 @@ actor LoadStatistics {
         errors[kind, default: 0] += 1
         errorCount += 1
     }
+
+    func outcomeUnknown() { unknownOutcomes += 1 }
+    func outcomeGivenUp() { unknownOutcomesLeft += 1 }
 
     /// The last second's figures; starts the next second.
     func takeProgress(elapsedSeconds: Int) -> LoadProgress {
@@ -91,6 +103,6 @@ actor LoadStatistics {
                 max: ms(histogram.max), mean: histogram.mean / 1000)
         }
         return LoadSummary(mode: mode, targetRate: targetRate, terminals: terminals, seconds: seconds, operations: operations, errors: errors,
-                           signOnStormSeconds: stormSeconds)
+                           signOnStormSeconds: stormSeconds, unknownOutcomes: unknownOutcomes, unknownOutcomesLeft: unknownOutcomesLeft)
     }
 }

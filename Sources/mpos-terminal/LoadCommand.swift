@@ -18,6 +18,16 @@ struct LoadCommand: AsyncParsableCommand {
             answered (closed loop), or --rate operations a second in all (open loop). The operator key is read hidden, \
             or from a pipe. Every approved operation's reference goes to --record; afterwards \
             `mpos-host references > references.json` and `mpos-terminal load verify --record FILE --references references.json`.
+
+            --faults SPEC puts a proxy on loopback between the terminals and the host (plain connections only, not \
+            --tls-certificate) that injects faults per frame at the given rates, each chosen by a PRNG seeded with \
+            `seed`, and skews each terminal's clock: KEY=VALUE pairs, comma-separated, e.g. \
+            drop=0.02,duplicate=0.01,delay=0.05:200ms,truncate=0.005,reset=0.005,skew=30s,seed=1. \
+            drop (frame not relayed), duplicate (relayed twice), delay=RATE[:MAX] (held 1 ms to MAX, default 200ms; \
+            the frames behind it wait: TCP keeps order), truncate (part of the frame, then both sides closed), \
+            reset (both sides reset) are rates per frame, 0 to 1, summing to 1 at most; skew (default 0s) offsets \
+            each terminal's clock by a fixed amount within ±skew, at most 300s (the host's default permitted clock \
+            skew); seed (default 1). The summary counts each fault injected.
             """,
         subcommands: [Run.self, Verify.self],
         defaultSubcommand: Run.self)
@@ -40,9 +50,17 @@ struct LoadCommand: AsyncParsableCommand {
         @Option(help: "Makes the run's card and phone numbers its own (default: from the time).") var runID: Int?
         @Option(help: "Seconds to wait for each answer before resending the same request.") var responseTimeout = 15
         @Option(help: "Write every approved operation here (one JSON line each).") var record = "load-record.jsonl"
+        @Option(help: ArgumentHelp("Inject faults through a proxy (see above), e.g. drop=0.02,delay=0.05:200ms,skew=30s,seed=1.", valueName: "spec"),
+                transform: { text in
+                    do { return try FaultPlan(spec: text) } catch { throw ValidationError("--faults: \(error)") }
+                })
+        var faults: FaultPlan?
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func validate() throws {
+            if faults != nil, tlsCertificate != nil {
+                throw ValidationError("--faults relays plain frames (the proxy reads their lengths): not with --tls-certificate")
+            }
             guard duration > 0, (0...1).contains(contracts), (0...1).contains(signOns), signOnConcurrency > 0 else {
                 throw ValidationError("--duration and --sign-on-concurrency must be positive, --contracts and --sign-ons between 0 and 1")
             }
@@ -67,8 +85,9 @@ struct LoadCommand: AsyncParsableCommand {
                 let plan = LoadPlan(terminals: list, operatorNumber: self.operator, operatorKey: key, connection: connection,
                                     duration: .seconds(duration), rate: rate, contractShare: contracts, signOnShare: signOns,
                                     setupConcurrency: signOnConcurrency,
-                                    runID: runID ?? LoadPlan.defaultRunID())
+                                    runID: runID ?? LoadPlan.defaultRunID(), faults: faults)
                 reporter.progress("→ load: \(list.count) terminals, \(duration) s, \(rate.map { "open loop at \($0)/s" } ?? "closed loop"), \(signOns > 0 ? "\(Int(signOns * 100))% sign-ons, " : "")\(Int(contracts * 100))% contract signings — host \(host):\(port)\(tlsCertificate == nil ? "" : " (TLS)")")
+                if let faults { reporter.progress("  through a fault-injecting proxy: \(faults.spec)") }
                 reporter.progress("  enrolling, then signing every terminal on at once …")
                 let recorder = try ApprovalRecorder(url: URL(fileURLWithPath: record))
                 let runner = LoadRunner(plan: plan) { progress in reporter.progress("  " + progress.line) }
@@ -94,6 +113,8 @@ struct LoadCommand: AsyncParsableCommand {
                                operation.p50, operation.p90, operation.p99, operation.p999, operation.max))
             }
             print(String(format: "sign-on storm: every terminal signed in after %.2f s", summary.signOnStormSeconds))
+            print("outcome unknown after the retransmissions: \(summary.unknownOutcomes), resent; still unknown after the grace: \(summary.unknownOutcomesLeft)")
+            if let faults = summary.faults { print("faults: " + faults.line) }
             print("errors: " + (summary.errors.isEmpty ? "none" : summary.errors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")))
             print("approved operations recorded in \(record)")
         }

@@ -98,9 +98,13 @@ public struct ConnectionTable: Sendable {
     public mutating func authenticated(_ id: Int) {
         guard let entry = entries[id], !entry.authenticated else { return }
         entries[id]?.authenticated = true
+        leaveUnauthenticated(entry.address)
+    }
+
+    private mutating func leaveUnauthenticated(_ address: String) {
         unauthenticatedCount -= 1
-        unauthenticatedPerAddress[entry.address, default: 1] -= 1
-        if unauthenticatedPerAddress[entry.address] == 0 { unauthenticatedPerAddress[entry.address] = nil }
+        unauthenticatedPerAddress[address, default: 1] -= 1
+        if unauthenticatedPerAddress[address] == 0 { unauthenticatedPerAddress[address] = nil }
     }
 
     public func isAuthenticated(_ id: Int) -> Bool { entries[id]?.authenticated ?? false }
@@ -119,11 +123,7 @@ public struct ConnectionTable: Sendable {
         if entry.busy { busyCount -= 1 }
         perAddress[entry.address, default: 1] -= 1
         if perAddress[entry.address] == 0 { perAddress[entry.address] = nil }
-        if !entry.authenticated {
-            unauthenticatedCount -= 1
-            unauthenticatedPerAddress[entry.address, default: 1] -= 1
-            if unauthenticatedPerAddress[entry.address] == 0 { unauthenticatedPerAddress[entry.address] = nil }
-        }
+        if !entry.authenticated { leaveUnauthenticated(entry.address) }
     }
 
     /// From now on every admission is refused; returns the idle connections to close now.

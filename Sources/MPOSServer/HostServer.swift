@@ -252,12 +252,16 @@ public final class HostServer: Service {
         }
     }
 
-    /// Marks the connection busy or idle; false when it should stop (shutting down).
-    private func setBusy(_ id: Int, _ busy: Bool, authenticated: Bool = false) -> Bool {
+    /// Marks the connection busy or idle; false when it should stop: shutting down, or (with
+    /// `overdueSince`) unauthenticated past its deadline counted from then.
+    private func setBusy(_ id: Int, _ busy: Bool, authenticated: Bool = false, overdueSince opened: NIODeadline? = nil) -> Bool {
         state.withLockedValue { state in
             if authenticated { state.table.authenticated(id) }
             state.table.setBusy(id, busy)
             recordConnections(state.table)
+            if let opened, !state.table.isAuthenticated(id), NIODeadline.now() - opened >= configuration.unauthenticatedTimeout {
+                return false
+            }
             return !state.table.shuttingDown
         }
     }
@@ -294,11 +298,8 @@ public final class HostServer: Service {
                         return
                     }
                     try await outbound.write(ByteBuffer(bytes: reply.frame))
-                    guard setBusy(id, false, authenticated: reply.authenticated) else { return }
-                    let overdue = state.withLockedValue { !$0.table.isAuthenticated(id) }
-                        && NIODeadline.now() - opened >= configuration.unauthenticatedTimeout
-                    if overdue {
-                        closeUnauthenticated(channel)
+                    guard setBusy(id, false, authenticated: reply.authenticated, overdueSince: opened) else {
+                        if !state.withLockedValue({ $0.table.shuttingDown }) { closeUnauthenticated(channel) }
                         return
                     }
                 }

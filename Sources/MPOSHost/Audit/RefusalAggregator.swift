@@ -13,7 +13,8 @@ import NIOConcurrencyHelpers
 /// entry). Refusals of requests that did authenticate are recorded one by one, as before.
 final class RefusalAggregator: Sendable {
     struct Key: Hashable, Sendable {
-        let terminalID: String
+        /// The audit subject: `terminal:ID`.
+        let subject: String
         let event: String
         let outcome: String
     }

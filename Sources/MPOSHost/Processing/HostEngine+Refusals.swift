@@ -7,7 +7,7 @@ extension HostEngine {
     /// counted (``RefusalAggregator``); the first after a counted window says how many came
     /// before it.
     func appendUnprovenRefusal(_ event: AuditEvent, in tx: any HostTransaction, now: Date) async throws {
-        let key = RefusalAggregator.Key(terminalID: event.subject, event: event.event, outcome: event.outcome)
+        let key = RefusalAggregator.Key(subject: event.subject, event: event.event, outcome: event.outcome)
         guard case .record(let earlier, let since) = refusalAggregator.decide(key, now: now) else { return }
         var event = event
         if earlier > 0, let since {
@@ -22,7 +22,7 @@ extension HostEngine {
     /// (on PostgreSQL the request's row lock would be a commit of its own). One that verifies,
     /// or any doubt, takes the usual path.
     func refuseForgedSignatureEarly(_ request: IncomingRequest) async -> Processed? {
-        let key = RefusalAggregator.Key(terminalID: "terminal:\(request.terminalID)", event: "\(request.kind.auditName).refused",
+        let key = RefusalAggregator.Key(subject: "terminal:\(request.terminalID)", event: "\(request.kind.auditName).refused",
                                         outcome: ResponseCode.securityViolation.rawValue)
         guard refusalAggregator.isCounting(key, now: request.now),
               let terminal = try? await store.transaction({ tx in try await tx.terminalSnapshot(id: request.terminalID) }),
@@ -44,7 +44,7 @@ extension HostEngine {
         guard !due.isEmpty else { return }
         try await store.retryingTransaction { tx in
             for count in due {
-                let event = AuditEvent(count.key.event, actor: count.key.terminalID, subject: count.key.terminalID, outcome: count.key.outcome,
+                let event = AuditEvent(count.key.event, actor: count.key.subject, subject: count.key.subject, outcome: count.key.outcome,
                                        details: "\(count.count) more like the one recorded at \(Self.auditTime(count.since)), until \(Self.auditTime(count.until)): counted, not recorded one by one")
                 try await AuditTrail.append(event, key: self.keys.auditChain, in: tx, now: now)
             }
